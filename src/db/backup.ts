@@ -1,0 +1,109 @@
+/**
+ * Online backup and restore. Backups use SQLite's backup API through better-sqlite3, page by page,
+ * so the server keeps writing while a consistent copy is made. Restore checks the file's
+ * integrity first, refuses while a server holds the data dir, and keeps the replaced database.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Database } from './connection.js';
+import { DB_FILE, DataDirError, lockHolder } from './data-dir.js';
+
+export type Progress = (done: number, total: number) => void;
+
+export function backupDir(dataDir: string): string {
+  return path.join(dataDir, 'backups');
+}
+
+/** A timestamped file name that sorts chronologically. */
+export function backupFileName(now = new Date()): string {
+  return `driftshield-${now.toISOString().replace(/[:.]/g, '-')}.db`;
+}
+
+/** Writes a consistent copy of the live database to `outFile` (created via a temp file, then renamed). */
+export async function backupDatabase(db: Database, outFile: string, onProgress?: Progress): Promise<{ file: string; bytes: number }> {
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  const tmp = `${outFile}.partial`;
+  fs.rmSync(tmp, { force: true });
+  await db.sqlite.backup(tmp, {
+    progress({ totalPages, remainingPages }) {
+      onProgress?.(totalPages - remainingPages, totalPages);
+      return 256; // pages per step: small steps let writers in between
+    },
+  });
+  fs.renameSync(tmp, outFile);
+  return { file: outFile, bytes: fs.statSync(outFile).size };
+}
+
+/** Deletes all but the newest `keep` backups in `dir`; returns the deleted file names. */
+export function rotateBackups(dir: string, keep: number): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => /^driftshield-.*\.db$/.test(f))
+    .sort();
+  const doomed = files.slice(0, Math.max(0, files.length - keep));
+  for (const f of doomed) fs.rmSync(path.join(dir, f));
+  return doomed;
+}
+
+/** Runs PRAGMA integrity_check on a database file; returns the problems (empty when ok). */
+export function checkIntegrity(file: string, nativeBinding?: object): string[] {
+  let handle: BetterSqlite3.Database;
+  try {
+    handle = new BetterSqlite3(file, { readonly: true, fileMustExist: true, ...(nativeBinding ? { nativeBinding: nativeBinding as never } : {}) });
+  } catch (err) {
+    return [`cannot open: ${(err as Error).message}`];
+  }
+  try {
+    const rows = handle.pragma('integrity_check') as Array<{ integrity_check: string }>;
+    const problems = rows.map((r) => r.integrity_check).filter((r) => r !== 'ok');
+    const hasMigrations = handle.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'").get();
+    if (!hasMigrations) problems.push('not a DriftShield database (no schema_migrations table)');
+    return problems;
+  } catch (err) {
+    return [(err as Error).message];
+  } finally {
+    handle.close();
+  }
+}
+
+/**
+ * Replaces the data dir's database with `file`. The current database (and its WAL) is moved to
+ * `driftshield.db.replaced-<time>` rather than deleted.
+ */
+export function restoreDatabase(dataDir: string, file: string, options: { nativeBinding?: object; onProgress?: Progress } = {}): { replacedWith: string; keptAs: string | null } {
+  const holder = lockHolder(dataDir);
+  if (holder !== null) throw new DataDirError(`a DriftShield server (pid ${holder}) is using ${dataDir}; stop it before restoring`);
+  const problems = checkIntegrity(file, options.nativeBinding);
+  if (problems.length) throw new DataDirError(`${file} failed the integrity check: ${problems.slice(0, 5).join('; ')}`);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const target = path.join(dataDir, DB_FILE);
+  let keptAs: string | null = null;
+  if (fs.existsSync(target)) {
+    keptAs = `${target}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    fs.renameSync(target, keptAs);
+    for (const suffix of ['-wal', '-shm']) {
+      if (fs.existsSync(target + suffix)) fs.renameSync(target + suffix, keptAs + suffix);
+    }
+  }
+  const total = fs.statSync(file).size;
+  const tmp = `${target}.restoring`;
+  const input = fs.openSync(file, 'r');
+  const output = fs.openSync(tmp, 'w', 0o600);
+  try {
+    const chunk = Buffer.alloc(4 * 1024 * 1024);
+    let done = 0;
+    for (let n = fs.readSync(input, chunk); n > 0; n = fs.readSync(input, chunk)) {
+      fs.writeSync(output, chunk, 0, n);
+      done += n;
+      options.onProgress?.(done, total);
+    }
+    fs.fsyncSync(output);
+  } finally {
+    fs.closeSync(input);
+    fs.closeSync(output);
+  }
+  fs.renameSync(tmp, target);
+  return { replacedWith: file, keptAs };
+}

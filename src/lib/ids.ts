@@ -1,0 +1,34 @@
+/**
+ * Identifiers: `<prefix>_<26 chars>` where the chars are Crockford base32 of 48 bits of
+ * millisecond time and 80 random bits, so ids sort by creation time (cursor pagination relies on it).
+ */
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+export function newId(prefix: string, nowMs = Date.now()): string {
+  let out = '';
+  let t = nowMs;
+  for (let i = 9; i >= 0; i--) {
+    out = ALPHABET[t % 32]! + out;
+    t = Math.floor(t / 32);
+  }
+  const rand = randomBytes(10);
+  let bits = 0;
+  let acc = 0;
+  for (const byte of rand) {
+    acc = (acc << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += ALPHABET[(acc >> bits) & 31];
+    }
+    acc &= (1 << bits) - 1;
+  }
+  return `${prefix}_${out}`;
+}
+
+/** True when `id` has the shape newId produces for `prefix`. */
+export function isId(id: string, prefix: string): boolean {
+  return id.length === prefix.length + 27 && id.startsWith(`${prefix}_`) && /^[0-9A-HJKMNP-TV-Z]{26}$/.test(id.slice(prefix.length + 1));
+}
