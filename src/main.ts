@@ -14,6 +14,8 @@ import { Migrator } from './db/migrator.js';
 import { extractSeaAddon } from './db/sea-addon.js';
 import { progressBar } from './cli/progress.js';
 import { cliCommands, type CliCommand } from './cli/commands.js';
+import { CliError } from './cli/errors.js';
+import { HttpError } from './http/errors.js';
 import { StartupError, startServer } from './server.js';
 import { VERSION } from './version.js';
 
@@ -51,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
       'no-migrate': { type: 'boolean' },
       to: { type: 'string' },
       out: { type: 'string' },
+      wallet: { type: 'string' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -159,7 +162,8 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof ConfigError) process.stderr.write(`driftshield: ${err.message}\n`);
-    else if (err instanceof DataDirError || err instanceof StartupError || err instanceof UsageError) process.stderr.write(`driftshield: ${err.message}\n`);
+    else if (err instanceof DataDirError || err instanceof StartupError || err instanceof UsageError || err instanceof CliError) process.stderr.write(`driftshield: ${err.message}\n`);
+    else if (err instanceof HttpError) process.stderr.write(`driftshield: ${err.detail ?? err.title}\n`);
     else {
       process.stderr.write(`driftshield: ${(err as Error)?.stack ?? String(err)}\n`);
       process.exitCode = 1;

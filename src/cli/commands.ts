@@ -10,4 +10,6 @@ export interface CliCommand {
   run(input: { config: Config; db: Database; args: string[]; flags: Record<string, unknown>; out: (line: string) => void }): Promise<number>;
 }
 
-export const cliCommands: CliCommand[] = [];
+import { adminCommand } from '../modules/users/cli.js';
+
+export const cliCommands: CliCommand[] = [adminCommand];

@@ -23,6 +23,8 @@ export interface UserActor {
   /** null for a session token (all of the user's rights); the key's scopes for an API key. */
   scopes: readonly Scope[] | null;
   apiKeyId?: string;
+  /** The sign-in session a session token belongs to (absent for API keys). */
+  sessionId?: string;
   /** A per-key request limit, when the API key carries one. */
   apiKeyRateLimitPerMinute?: number | null;
 }

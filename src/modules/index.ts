@@ -1,8 +1,10 @@
 /** Every module, in the order they register. A module adds routes, jobs, event subscribers and
  * readiness checks to the AppContext; modules talk to each other through services and events. */
 import type { AppContext } from '../context.js';
+import { registerIdentity } from './identity.js';
 import { registerSystem } from './system/register.js';
 
 export async function registerModules(context: AppContext): Promise<void> {
   await registerSystem(context);
+  registerIdentity(context);
 }
