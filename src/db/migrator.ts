@@ -21,7 +21,7 @@ export class Migrator {
     private readonly migrations: readonly Migration[] = allMigrations,
   ) {
     const ids = migrations.map((m) => m.id);
-    if (ids.some((id, i) => id !== i + 1)) throw new Error(`migrations must be numbered 1..N without gaps, got ${ids.join(',')}`);
+    if (ids.some((id, i) => i > 0 && id <= ids[i - 1]!)) throw new Error(`migrations must be listed in increasing order, got ${ids.join(',')}`);
   }
 
   private async ensureTable(): Promise<void> {
@@ -41,13 +41,14 @@ export class Migrator {
     return applied.length ? applied[applied.length - 1]!.id : 0;
   }
 
+  /** Migrations not yet applied, in order (a number that landed later than a higher one is still applied). */
   async pending(): Promise<Migration[]> {
-    const current = await this.current();
-    return this.migrations.filter((m) => m.id > current);
+    const applied = new Set((await this.status()).filter((s) => s.appliedAt !== null).map((s) => s.id));
+    return this.migrations.filter((m) => !applied.has(m.id));
   }
 
   /** Migrates up to `to` (default: latest). Returns the ids applied. */
-  async up(to = this.migrations.length, onProgress?: MigrationProgress): Promise<number[]> {
+  async up(to = Number.MAX_SAFE_INTEGER, onProgress?: MigrationProgress): Promise<number[]> {
     const todo = (await this.pending()).filter((m) => m.id <= to);
     const done: number[] = [];
     for (const [index, m] of todo.entries()) {
@@ -63,9 +64,10 @@ export class Migrator {
 
   /** Migrates down until `to` is the current migration (default: one step). Returns the ids reverted. */
   async down(to?: number, onProgress?: MigrationProgress): Promise<number[]> {
-    const current = await this.current();
-    const target = to ?? Math.max(0, current - 1);
-    const todo = this.migrations.filter((m) => m.id > target && m.id <= current).reverse();
+    const applied = new Set((await this.status()).filter((s) => s.appliedAt !== null).map((s) => s.id));
+    const appliedIds = this.migrations.filter((m) => applied.has(m.id)).map((m) => m.id);
+    const target = to ?? appliedIds[appliedIds.length - 2] ?? 0;
+    const todo = this.migrations.filter((m) => applied.has(m.id) && m.id > target).reverse();
     const done: number[] = [];
     for (const [index, m] of todo.entries()) {
       onProgress?.({ direction: 'down', id: m.id, name: m.name, index, total: todo.length });
