@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the server with esbuild into one CommonJS file. The web UI's files are inlined by
 // replacing src/ui/assets.ts, so the same code serves them from the bundle and the binary.
-//   node scripts/build.mjs                 -> dist/driftshield.cjs (dependencies stay in node_modules)
+//   node scripts/build.mjs                 -> dist/driftshield.cjs (better-sqlite3 stays in node_modules)
 //   node scripts/build.mjs --standalone    -> .build/driftshield-sea.cjs (everything inlined, for the binary)
 import fs from 'node:fs';
 import path from 'node:path';
@@ -44,9 +44,10 @@ export function loadUiAssets(): Map<string, Asset> {
   },
 };
 
-export async function bundle({ standalone = false } = {}) {
+/** Bundles and returns the output path and esbuild's metafile (what was bundled, what stays a run-time require). */
+export async function bundleWithMeta({ standalone = false } = {}) {
   const outfile = standalone ? path.join(root, '.build', 'driftshield-sea.cjs') : path.join(root, 'dist', 'driftshield.cjs');
-  await esbuild.build({
+  const result = await esbuild.build({
     entryPoints: [path.join(root, 'src', 'main.ts')],
     outfile,
     bundle: true,
@@ -56,14 +57,21 @@ export async function bundle({ standalone = false } = {}) {
     sourcemap: 'linked',
     minifySyntax: true,
     legalComments: 'none',
-    // The npm build resolves dependencies from node_modules; the standalone one carries them all.
-    packages: standalone ? 'bundle' : 'external',
+    // Dependencies are bundled in both builds: resolving ESM-only packages (bs58, jose, @solana/*)
+    // through esbuild keeps their default exports right in CommonJS output. The npm build leaves
+    // better-sqlite3 to node_modules (its native addon sits there); the standalone one carries it.
+    external: standalone ? [] : ['better-sqlite3'],
     define: { DRIFTSHIELD_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__import_meta_url' },
     banner: { js: `"use strict";const __import_meta_url=require('node:url').pathToFileURL(__filename).href;process.setSourceMapsEnabled(true);` },
     plugins: [inlineUiAssets],
     logLevel: 'warning',
+    metafile: true,
   });
-  return outfile;
+  return { outfile, metafile: result.metafile };
+}
+
+export async function bundle(options = {}) {
+  return (await bundleWithMeta(options)).outfile;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
