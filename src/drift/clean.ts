@@ -67,27 +67,35 @@ export function inferKind(values: ReadonlyArray<RawValue>): InferredKind {
   let missing = false;
   let others = 0;
   let bools = 0;
-  const distinct = new Set<RawValue>();
-  for (const v of values) {
-    if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) {
-      missing = true;
-      continue;
-    }
-    if (typeof v === 'number') {
+  // First pass without a Set: most numerical columns are decided by a single non-integer.
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) missing = true;
+    else if (typeof v === 'number') {
       numbers++;
       if (!Number.isInteger(v)) nonInteger = true;
     } else if (typeof v === 'boolean') bools++;
     else others++;
-    distinct.add(v);
   }
   const nonNull = numbers + bools + others;
   if (nonNull > 0 && numbers === nonNull) {
     if (nonInteger || missing) return 'numerical';
-    return distinct.size <= INTEGER_CARDINALITY_LIMIT ? 'categorical' : 'numerical';
+    return distinctAtMost(values, INTEGER_CARDINALITY_LIMIT) ? 'categorical' : 'numerical';
   }
   if (bools === nonNull) return 'categorical';
-  if (others === nonNull && distinct.size > 0.5 * nonNull) return 'text';
+  if (others === nonNull && !distinctAtMost(values, Math.floor(0.5 * nonNull))) return 'text';
   return 'categorical';
+}
+
+/** True when the non-missing values hold at most `limit` distinct values (stops early). */
+function distinctAtMost(values: ReadonlyArray<RawValue>, limit: number): boolean {
+  const seen = new Set<RawValue>();
+  for (const v of values) {
+    if (v === null || v === undefined) continue;
+    seen.add(v);
+    if (seen.size > limit) return false;
+  }
+  return true;
 }
 
 /** Python-like ordering of category keys: numbers, then booleans (false < true), then strings. */
