@@ -44,10 +44,10 @@ export function createApp(context: AppContext, metrics: Metrics): Koa {
   app.use(ops);
   app.use(api.router.routes());
   app.use(async (ctx, next) => {
-    // Wrong method on a known API path: 405 with Allow, as problem+json.
+    // Wrong method on a known API path: 405 with Allow; anything else unanswered: 404. Both as problem+json.
     await next();
-    if (ctx.status === 404 && ctx.body === undefined && ctx.path.startsWith('/api/')) {
-      const allowed = api.router.stack.filter((layer) => layer.match(ctx.path)).flatMap((layer) => layer.methods);
+    if (ctx.status === 404 && ctx.body === undefined) {
+      const allowed = ctx.path.startsWith('/api/') ? api.router.stack.filter((layer) => layer.match(ctx.path)).flatMap((layer) => layer.methods) : [];
       if (allowed.length) throw methodNotAllowed([...new Set(allowed)]);
       throw notFound('Route', `No route ${ctx.method} ${ctx.path}.`);
     }
@@ -138,7 +138,8 @@ function safeEqual(a: string, b: string): boolean {
 function staticUi(assets: Map<string, Asset>) {
   return async function ui(ctx: Context, next: Next) {
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || ctx.path.startsWith('/api/')) return next();
-    const pathname = ctx.path === '/' ? '/index.html' : ctx.path === '/docs' || ctx.path === '/docs/' ? '/docs.html' : ctx.path;
+    const pages: Record<string, string> = { '/': '/index.html', '/docs': '/docs.html', '/docs/': '/docs.html', '/setup': '/setup.html' };
+    const pathname = pages[ctx.path] ?? ctx.path;
     const asset = assets.get(pathname) ?? (pathname.includes('.') ? undefined : assets.get('/index.html'));
     if (!asset) throw new HttpError(404, 'not_found', 'Not found', `No page at ${ctx.path}.`);
     ctx.type = asset.contentType;
