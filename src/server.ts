@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
-import { publicUrl } from './config/load.js';
+import { ConfigError, publicUrl } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { AppContext } from './context.js';
 import { Database } from './db/connection.js';
@@ -38,6 +38,11 @@ export interface StartOptions {
   logger?: Logger;
   /** Where announcements (setup link, banner) go; default stdout. */
   announce?: (line: string) => void;
+  /**
+   * Runs after the modules registered and before the server listens and starts its outbox and
+   * scheduler: embedders and tests add routes, jobs, subscribers and readiness checks here.
+   */
+  configure?: (context: AppContext) => Promise<void> | void;
 }
 
 export interface ServerHandle {
@@ -52,14 +57,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const releaseLock = acquireLock(config.dataDir);
   let db: Database | null = null;
   try {
-    db = new Database(dbPath(config.dataDir), { nativeBinding: extractSeaAddon(config.dataDir) });
+    db = new Database(dbPath(config.dataDir), { nativeBinding: extractSeaAddon(config.dataDir), busyTimeoutMs: config.db.busyTimeoutMs });
     const logWriter = new SystemLogWriter(db);
     const logger = options.logger ?? createLogger(config.log.level, { onWarn: logWriter.push });
     const migrator = new Migrator(db);
     const pending = await migrator.pending();
     if (pending.length > 0) {
-      if (options.noMigrate) throw new StartupError(`${pending.length} migration(s) pending (${pending.map((m) => `${m.id}_${m.name}`).join(', ')}); run "driftshield migrate up" or start without --no-migrate`);
-      await migrator.up(undefined, (p) => logger.info({ migration: `${p.id}_${p.name}`, step: `${p.index + 1}/${p.total}` }, 'applying migration'));
+      if (options.noMigrate) throw new StartupError(`${pending.length} migration(s) pending (${pending.map((m) => `${String(m.id).padStart(4, '0')}_${m.name}`).join(', ')}); run "driftshield migrate up" or start without --no-migrate`);
+      await migrator.up(undefined, (p) => logger.info({ migration: `${String(p.id).padStart(4, '0')}_${p.name}`, step: `${p.index + 1}/${p.total}` }, 'applying migration'));
     }
     return await listen(config, db, logger, logWriter, releaseLock, options);
   } catch (err) {
@@ -93,8 +98,9 @@ async function listen(config: Config, db: Database, logger: Logger, logWriter: S
     announce: options.announce ?? ((line) => process.stdout.write(`${line}\n`)),
   };
   await registerModules(context);
+  await options.configure?.(context);
   const unknownJobs = context.scheduler.unknownConfiguredJobs();
-  if (unknownJobs.length) throw new StartupError(`jobs.${unknownJobs[0]}: no such job (known jobs: see GET /api/v1/admin/jobs)`);
+  if (unknownJobs.length) throw new ConfigError(unknownJobs.map((name) => `jobs.${name}: no such job (known jobs: ${context.scheduler.names().join(', ')})`));
 
   const app = createApp(context, metrics);
   let shuttingDown = false;

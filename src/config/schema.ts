@@ -28,6 +28,7 @@ export const ConfigSchema = z
         /** Body limit for receipt and reference-data uploads, which carry raw feature values. */
         uploadLimitBytes: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
       })
+      .strict()
       .prefault({}),
     dataDir: z.string().min(1).default('./driftshield-data'),
     log: z
@@ -35,12 +36,14 @@ export const ConfigSchema = z
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
         systemLogRetentionDays: z.coerce.number().int().min(1).default(30),
       })
+      .strict()
       .prefault({}),
     cors: z
       .object({
         /** Origins allowed to call the API from a browser. Empty: same-origin only. "*" allows any. */
         origins: z.array(z.string()).default([]),
       })
+      .strict()
       .prefault({}),
     rateLimit: z
       .object({
@@ -49,6 +52,7 @@ export const ConfigSchema = z
         authenticatedPerMinute: z.coerce.number().int().min(1).default(300),
         sensitivePer15Minutes: z.coerce.number().int().min(1).default(5),
       })
+      .strict()
       .prefault({}),
     metrics: z
       .object({
@@ -56,6 +60,7 @@ export const ConfigSchema = z
         /** When set, /metrics requires `Authorization: Bearer <token>`. */
         token: z.string().min(1).optional(),
       })
+      .strict()
       .prefault({}),
     auth: z
       .object({
@@ -68,17 +73,27 @@ export const ConfigSchema = z
         challengeTtlSeconds: z.coerce.number().int().min(30).default(600),
         clockSkewSeconds: z.coerce.number().int().min(0).default(60),
       })
+      .strict()
+      .prefault({}),
+    db: z
+      .object({
+        /** Milliseconds a statement waits for a lock before the request fails with 503 + Retry-After. */
+        busyTimeoutMs: z.coerce.number().int().min(0).default(5000),
+      })
+      .strict()
       .prefault({}),
     backup: z
       .object({
         keep: z.coerce.number().int().min(1).default(7),
       })
+      .strict()
       .prefault({}),
     scheduler: z
       .object({
         enabled: z.boolean().default(true),
         timezone: z.string().min(1).default('UTC'),
       })
+      .strict()
       .prefault({}),
     /** `jobs.<name>.schedule` / `jobs.<name>.enabled` override a job's defaults. */
     jobs: z.record(z.string(), JobOverride).default({}),

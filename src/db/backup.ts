@@ -20,17 +20,32 @@ export function backupFileName(now = new Date()): string {
   return `driftshield-${now.toISOString().replace(/[:.]/g, '-')}.db`;
 }
 
-/** Writes a consistent copy of the live database to `outFile` (created via a temp file, then renamed). */
+/**
+ * Writes a consistent copy of the live database to `outFile` (created via a temp file, then renamed).
+ * The copy reads through its own connection inside one read transaction: in WAL mode that snapshot
+ * never blocks writers, and it keeps SQLite from restarting the copy each time another connection
+ * (the server, seen from the CLI) commits, which under steady writes would never finish.
+ */
 export async function backupDatabase(db: Database, outFile: string, onProgress?: Progress): Promise<{ file: string; bytes: number }> {
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   const tmp = `${outFile}.partial`;
   fs.rmSync(tmp, { force: true });
-  await db.sqlite.backup(tmp, {
-    progress({ totalPages, remainingPages }) {
-      onProgress?.(totalPages - remainingPages, totalPages);
-      return 256; // pages per step: small steps let writers in between
-    },
-  });
+  const reader = new BetterSqlite3(db.file, { readonly: true, fileMustExist: true, ...(db.nativeBinding ? { nativeBinding: db.nativeBinding as never } : {}) });
+  try {
+    reader.pragma('busy_timeout = 5000');
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM sqlite_master').get(); // takes the snapshot now
+    const { totalPages } = await reader.backup(tmp, {
+      progress({ totalPages, remainingPages }) {
+        onProgress?.(totalPages - remainingPages, totalPages);
+        return 256; // pages per step
+      },
+    });
+    onProgress?.(totalPages, totalPages); // better-sqlite3 reports every step but the last
+  } finally {
+    if (reader.inTransaction) reader.exec('COMMIT');
+    reader.close();
+  }
   fs.renameSync(tmp, outFile);
   return { file: outFile, bytes: fs.statSync(outFile).size };
 }

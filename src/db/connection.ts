@@ -25,7 +25,11 @@ export class Database {
   private readonly commitListeners = new Set<() => void>();
   private closed = false;
 
+  /** The native module the handle was opened with, for further connections to the same file (backups). */
+  readonly nativeBinding: object | undefined;
+
   constructor(readonly file: string, options: OpenOptions = {}) {
+    this.nativeBinding = options.nativeBinding;
     this.sqlite = new BetterSqlite3(file, {
       readonly: options.readonly ?? false,
       ...(options.nativeBinding ? { nativeBinding: options.nativeBinding as never } : {}),

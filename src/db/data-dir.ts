@@ -45,8 +45,15 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The pid of a live process holding the data dir, or null. */
+/**
+ * Data dirs locked by this process. The lock file cannot tell "held by me" from "stale, left by an
+ * earlier process that had my pid" (containers restart as pid 1), so this process remembers its own.
+ */
+const heldHere = new Set<string>();
+
+/** The pid of a live process holding the data dir (this one included), or null. */
 export function lockHolder(dataDir: string): number | null {
+  if (heldHere.has(path.resolve(dataDir))) return process.pid;
   try {
     const pid = Number(fs.readFileSync(path.join(dataDir, LOCK_FILE), 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid) ? pid : null;
@@ -58,10 +65,17 @@ export function lockHolder(dataDir: string): number | null {
 /** Takes the data dir's lock for this process; returns a release function. */
 export function acquireLock(dataDir: string): () => void {
   const file = path.join(dataDir, LOCK_FILE);
+  const key = path.resolve(dataDir);
+  if (heldHere.has(key)) throw new DataDirError(`data directory ${dataDir} is in use by another DriftShield (pid ${process.pid})`);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      heldHere.add(key);
+      let released = false;
       return () => {
+        if (released) return;
+        released = true;
+        heldHere.delete(key);
         try {
           if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.rmSync(file);
         } catch {

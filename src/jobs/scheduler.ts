@@ -6,6 +6,7 @@
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
+import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../db/connection.js';
 import { conflict, notFound } from '../http/errors.js';
@@ -62,8 +63,14 @@ export class Scheduler {
     if (this.jobs.has(def.name)) throw new Error(`job ${def.name} registered twice`);
     const override = this.config.jobs[def.name];
     const schedule = override?.schedule ?? def.schedule;
-    if (!cron.validate(schedule)) throw new Error(`jobs.${def.name}.schedule: "${schedule}" is not a valid cron expression`);
+    // A bad override is the operator's configuration mistake: reported like any other config problem (exit 2).
+    if (!cron.validate(schedule)) throw new ConfigError([`jobs.${def.name}.schedule = ${JSON.stringify(schedule)}: not a valid cron expression`]);
     this.jobs.set(def.name, { def, schedule, enabled: override?.enabled ?? def.enabledByDefault ?? true, task: null, running: null });
+  }
+
+  /** The registered job names. */
+  names(): string[] {
+    return [...this.jobs.keys()];
   }
 
   /** Names in `jobs.*` that match no registered job: reported as configuration errors at boot. */
