@@ -18,7 +18,6 @@ import { sortFloat64 } from './sort.js';
 import { normedWasserstein } from './wasserstein.js';
 import { twoProportionZTest } from './z-test.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 const load = (name: string): Any =>
   JSON.parse(readFileSync(new URL(`../../test/fixtures/drift/${name}`, import.meta.url), 'utf8'));
