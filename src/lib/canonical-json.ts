@@ -1,0 +1,71 @@
+/**
+ * RFC 8785 JSON Canonicalization Scheme (JCS): object members sorted by their names' UTF-16 code
+ * units, no whitespace, numbers in ECMAScript's shortest round-trip form, strings escaped as
+ * JSON.stringify does. This is the algorithm of the `canonicalize` package (which the unit tests
+ * compare against); it lives here rather than being imported because that package is ESM-only
+ * with no `require` export, so the CommonJS CLI bundle could not load it.
+ */
+
+/** Thrown for values JCS cannot represent: NaN, ±Infinity, lone surrogates, cycles, non-JSON types. */
+export class CanonicalJsonError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CanonicalJsonError';
+  }
+}
+
+function hasLoneSurrogate(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return true;
+  }
+  return false;
+}
+
+function serialize(value: unknown, stack: object[]): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      // JSON.stringify of a finite double is ECMAScript Number::toString, which RFC 8785 §3.2.2.3 adopts (-0 becomes 0).
+      if (!Number.isFinite(value)) throw new CanonicalJsonError(`${String(value)} has no JSON form`);
+      return JSON.stringify(value);
+    case 'string':
+      if (hasLoneSurrogate(value)) throw new CanonicalJsonError('a string holds a lone surrogate');
+      return JSON.stringify(value);
+    case 'object':
+      break;
+    default:
+      throw new CanonicalJsonError(`a ${typeof value} has no JSON form`);
+  }
+  const obj = value as Record<string, unknown> & { toJSON?: () => unknown };
+  if (stack.includes(obj)) throw new CanonicalJsonError('circular reference');
+  if (typeof obj.toJSON === 'function') return serialize(obj.toJSON(), stack);
+  stack.push(obj);
+  let out: string;
+  if (Array.isArray(obj)) {
+    out = '[' + obj.map((v) => (v === undefined || typeof v === 'function' || typeof v === 'symbol' ? 'null' : serialize(v, stack))).join(',') + ']';
+  } else {
+    // Array.prototype.sort without a comparator orders by UTF-16 code units, as §3.2.3 requires.
+    const keys = Object.keys(obj).sort();
+    const parts: string[] = [];
+    for (const k of keys) {
+      const v = obj[k];
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+      parts.push(serialize(k, stack) + ':' + serialize(v, stack));
+    }
+    out = '{' + parts.join(',') + '}';
+  }
+  stack.pop();
+  return out;
+}
+
+/** The RFC 8785 canonical form of a JSON value. */
+export function canonicalJson(value: unknown): string {
+  return serialize(value, []);
+}
