@@ -104,11 +104,23 @@ async function listen(config: Config, db: Database, logger: Logger, logWriter: S
 
   const app = createApp(context, metrics);
   let shuttingDown = false;
-  app.use(async (ctx, next) => {
-    if (shuttingDown) ctx.set('Connection', 'close');
-    await next();
+  // Responses still unsent when shutdown begins, and every later one, carry Connection: close so
+  // keep-alive clients stop reusing a socket that is about to go away.
+  const unsent = new Set<http.ServerResponse>();
+  const handle = app.callback();
+  httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (shuttingDown) res.shouldKeepAlive = false;
+    else {
+      unsent.add(res);
+      res.once('close', () => unsent.delete(res));
+    }
+    void handle(req, res);
   });
-  httpServer.on('request', app.callback());
+  const refuseKeepAlive = () => {
+    shuttingDown = true;
+    for (const res of unsent) if (!res.headersSent) res.shouldKeepAlive = false;
+    unsent.clear();
+  };
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', (err: NodeJS.ErrnoException) =>
       reject(new StartupError(err.code === 'EADDRINUSE' ? `port ${config.server.port} on ${config.server.host} is already in use` : `cannot listen: ${err.message}`)),
@@ -125,7 +137,7 @@ async function listen(config: Config, db: Database, logger: Logger, logWriter: S
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
-      shuttingDown = true;
+      refuseKeepAlive();
       logger.info('shutting down');
       await stopHttp(httpServer, config.server.shutdownGraceMs);
       await context.scheduler.stop();

@@ -1,0 +1,161 @@
+/** The transactional outbox: delivery after commit only, nothing from a rollback, retries, durable cursors across restarts. */
+import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../src/events/catalog.js';
+import { emit } from '../../src/events/outbox.js';
+import { openSqlite, startConfigured, tempDir, waitFor } from './support.js';
+
+declare module '../../src/events/catalog.js' {
+  interface EventPayloads {
+    'test.happened': { n: number; note?: string };
+  }
+}
+
+type Received = StoredEvent<'test.happened'>;
+
+const mine = (events: StoredEvent[]) => events.filter((e): e is Received => e.kind === 'test.happened');
+
+describe('outbox', () => {
+  it('delivers an event emitted inside db.write to subscribers only after the commit', async () => {
+    const received: StoredEvent[] = [];
+    const visibleToOthers: boolean[] = [];
+    let file = '';
+    const server = await startConfigured({}, {
+      configure(context) {
+        file = context.db.file;
+        context.outbox.subscribe(
+          'test.ephemeral',
+          (event) => {
+            // Another connection sees the outbox row: the transaction had committed.
+            const other = openSqlite(file, { readonly: true });
+            try {
+              visibleToOthers.push(other.prepare('SELECT 1 FROM outbox WHERE id = ?').get(event.id) !== undefined);
+            } finally {
+              other.close();
+            }
+            received.push(event);
+          },
+          { durable: false },
+        );
+      },
+    });
+    try {
+      const { db } = server.handle.context;
+      await db.write(async (tx) => {
+        await emit(tx, 'test.happened', { n: 1, note: 'first' }, ['model:m1', 'user:u1']);
+        await new Promise((r) => setTimeout(r, 20)); // a dispatcher that peeked before commit would fire now
+        expect(received).toEqual([]);
+      });
+      const [event] = await waitFor(() => mine(received).length === 1 && mine(received), 'delivery');
+      expect(event).toMatchObject({ kind: 'test.happened', payload: { n: 1, note: 'first' }, rooms: ['model:m1', 'user:u1'], id: expect.any(Number), createdAt: expect.any(Number) });
+      expect(visibleToOthers).toEqual([true]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('emits nothing from a rolled-back transaction', async () => {
+    const received: StoredEvent[] = [];
+    const server = await startConfigured({}, {
+      configure: (c) => c.outbox.subscribe('test.rollback', (e) => void received.push(e), { durable: true }),
+    });
+    try {
+      const { db, outbox } = server.handle.context;
+      await expect(
+        db.write(async (tx) => {
+          await emit(tx, 'test.happened', { n: 666 });
+          throw new Error('business rule failed');
+        }),
+      ).rejects.toThrow('business rule failed');
+      await db.write((tx) => emit(tx, 'test.happened', { n: 2 }));
+      await waitFor(() => mine(received).length >= 1, 'the committed event');
+      await outbox.settle();
+      expect(mine(received).map((e) => e.payload.n)).toEqual([2]);
+      const rows = await db.kysely.selectFrom('outbox').select('payload').where('kind', '=', 'test.happened').execute();
+      expect(rows.map((r) => JSON.parse(r.payload).n)).toEqual([2]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('retries a durable subscriber that throws, in order, and records the failure on its cursor', async () => {
+    const received: number[] = [];
+    let failuresLeft = 1;
+    const server = await startConfigured({}, {
+      configure: (c) =>
+        c.outbox.subscribe(
+          'test.flaky',
+          (event) => {
+            if (event.kind !== 'test.happened') return;
+            if (failuresLeft > 0) {
+              failuresLeft -= 1;
+              throw new Error('mail server down');
+            }
+            received.push((event as Received).payload.n);
+          },
+          { durable: true },
+        ),
+    });
+    try {
+      const { db } = server.handle.context;
+      await db.write((tx) => emit(tx, 'test.happened', { n: 10 }));
+      const cursor = await waitFor(
+        async () => (await db.kysely.selectFrom('outbox_cursors').selectAll().where('subscriber', '=', 'test.flaky').executeTakeFirst())?.last_error === 'mail server down' && (await db.kysely.selectFrom('outbox_cursors').selectAll().where('subscriber', '=', 'test.flaky').executeTakeFirstOrThrow()),
+        'the failure to be recorded',
+      );
+      expect(cursor.attempts).toBe(1);
+      expect(cursor.next_attempt_at).toBeGreaterThan(0);
+      await db.write((tx) => emit(tx, 'test.happened', { n: 11 }));
+      await waitFor(() => received.length === 2, 'the retry', 30_000);
+      expect(received).toEqual([10, 11]);
+      const after = await db.kysely.selectFrom('outbox_cursors').selectAll().where('subscriber', '=', 'test.flaky').executeTakeFirstOrThrow();
+      expect(after).toMatchObject({ attempts: 0, last_error: null });
+      const newest = await db.kysely.selectFrom('outbox').select((eb) => eb.fn.max('id').as('max')).executeTakeFirstOrThrow();
+      expect(after.last_id).toBe(Number(newest.max));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a durable subscriber resumes from its cursor after a restart; a new subscriber starts at the newest event', async () => {
+    const dataDir = tempDir();
+    const first = await startConfigured({}, {
+      dataDir,
+      configure: (c) =>
+        c.outbox.subscribe(
+          'test.durable',
+          (event) => {
+            if (event.kind === 'test.happened') throw new Error('not yet');
+          },
+          { durable: true },
+        ),
+    });
+    const { db } = first.handle.context;
+    await db.write((tx) => emit(tx, 'test.happened', { n: 42, note: 'pending at shutdown' }));
+    await waitFor(async () => (await db.kysely.selectFrom('outbox_cursors').select('attempts').where('subscriber', '=', 'test.durable').executeTakeFirst())?.attempts === 1, 'a failed attempt');
+    await first.close();
+
+    const durable: number[] = [];
+    const latecomer: number[] = [];
+    const ephemeral: number[] = [];
+    const second = await startConfigured({}, {
+      dataDir,
+      configure(c) {
+        c.outbox.subscribe('test.durable', (e) => void (e.kind === 'test.happened' && durable.push((e as Received).payload.n)), { durable: true });
+        c.outbox.subscribe('test.latecomer', (e) => void (e.kind === 'test.happened' && latecomer.push((e as Received).payload.n)), { durable: true });
+        c.outbox.subscribe('test.socket', (e) => void (e.kind === 'test.happened' && ephemeral.push((e as Received).payload.n)), { durable: false });
+      },
+    });
+    try {
+      await waitFor(() => durable.length === 1, 'the pending event after restart', 30_000);
+      expect(durable).toEqual([42]);
+      await second.handle.context.db.write((tx) => emit(tx, 'test.happened', { n: 43 }));
+      await waitFor(() => durable.length === 2 && latecomer.length === 1 && ephemeral.length === 1, 'the new event everywhere');
+      await second.handle.context.outbox.settle();
+      expect(durable).toEqual([42, 43]);
+      expect(latecomer).toEqual([43]);
+      expect(ephemeral).toEqual([43]);
+    } finally {
+      await second.close();
+    }
+  });
+});
