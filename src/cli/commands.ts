@@ -11,5 +11,7 @@ export interface CliCommand {
 }
 
 import { adminCommand } from '../modules/users/cli.js';
+import { verifyCommand } from '../modules/receipts/cli.js';
+import { keysCommand } from '../modules/wallet/cli.js';
 
-export const cliCommands: CliCommand[] = [adminCommand];
+export const cliCommands: CliCommand[] = [adminCommand, keysCommand, verifyCommand];

@@ -117,13 +117,70 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    settlement: z
+      .object({
+        mode: z.enum(['ledger', 'solana']).default('ledger').describe('Where balances live: "ledger" (internal credits an admin adjusts; nothing touches a chain) or "solana" (USDC deposits and withdrawals on Solana; needs the solana.* keys).'),
+      })
+      .strict()
+      .prefault({}),
+    solana: z
+      .object({
+        rpcUrl: z.url({ protocol: /^https?$/ }).optional().describe('Solana JSON-RPC URL (required in solana mode), e.g. https://api.devnet.solana.com. Never logged: hosted URLs carry API keys.'),
+        commitment: z.enum(['confirmed', 'finalized']).default('finalized').describe('Commitment a deposit must reach before it is credited.'),
+        usdcMint: z.string().min(32).max(44).optional().describe('USDC mint address (required in solana mode); devnet USDC is 4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU.'),
+        treasuryKeypairPath: z.string().min(1).optional().describe('Treasury keypair file in the Solana CLI format (JSON array of 64 bytes, mode 0600); create one with `driftshield keys generate --out FILE`.'),
+        treasuryKeypair: z.string().min(1).optional().describe('The treasury keypair JSON itself, instead of a file (e.g. from DRIFTSHIELD_SOLANA__TREASURY_KEYPAIR_FILE).'),
+      })
+      .strict()
+      .prefault({}),
+    withdrawals: z
+      .object({
+        minMicros: z.coerce.number().int().min(1).default(1_000_000).describe('Smallest withdrawal, in micro-USDC (default 1 USDC).'),
+        feeMicros: z.coerce.number().int().min(0).default(0).describe('Fee charged on top of each withdrawal, in micro-USDC, booked to platform:fees.'),
+        dailyLimitMicros: z.coerce.number().int().min(1).default(10_000_000_000).describe('Most a user may withdraw in any 24 hours, in micro-USDC (default 10,000 USDC).'),
+      })
+      .strict()
+      .prefault({}),
+    receipts: z
+      .object({
+        referenceCapPerFeature: z.coerce.number().int().min(100).default(100_000).describe('Reference values kept per feature; larger uploads are reservoir-sampled down to this many.'),
+        storeCurrentValues: z.boolean().default(false).describe("Keep each receipt's raw current feature values (off: only the computed results are stored)."),
+        currentValuesRetentionDays: z.coerce.number().int().min(1).default(30).describe('Raw current values older than this are dropped by the retention job; receipts, results and the chain are never touched.'),
+      })
+      .strict()
+      .prefault({}),
+    oracle: z
+      .object({
+        keypairPath: z.string().min(1).optional().describe('Ed25519 key signing receipts and anchors, as a Solana CLI keypair file (JSON array of 64 bytes). Default: generated into <data>/secrets on first start.'),
+        keypair: z.string().min(1).optional().describe('The oracle keypair JSON itself, instead of a file.'),
+      })
+      .strict()
+      .prefault({}),
+    monitoring: z
+      .object({
+        pullTimeoutMs: z.coerce.number().int().min(100).default(10_000).describe('Timeout of one pull-monitoring request.'),
+        pullRetries: z.coerce.number().int().min(0).max(10).default(2).describe('Retries after a failed pull (exponential backoff).'),
+        pullRetryBackoffMs: z.coerce.number().int().min(0).default(1000).describe('First retry delay of a failed pull; doubles per retry.'),
+        unreachableAfterFailures: z.coerce.number().int().min(1).default(3).describe('Consecutive failed pulls (each after its retries) after which a model is "unreachable".'),
+      })
+      .strict()
+      .prefault({}),
     /** `jobs.<name>.schedule` / `jobs.<name>.enabled` override a job's defaults. */
     jobs: z.record(z.string(), JobOverride).default({}).describe('Per-job overrides: `jobs.<name>.schedule` (cron) and `jobs.<name>.enabled`. See GET /api/v1/admin/jobs for the names.'),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // Solana settlement cannot start half-configured: name every missing key at once.
+    if (c.settlement.mode !== 'solana') return;
+    const need = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (!c.solana.rpcUrl) need(['solana', 'rpcUrl'], 'required when settlement.mode is "solana"');
+    if (!c.solana.usdcMint) need(['solana', 'usdcMint'], 'required when settlement.mode is "solana"');
+    if (!c.solana.treasuryKeypairPath && !c.solana.treasuryKeypair) need(['solana', 'treasuryKeypairPath'], 'required when settlement.mode is "solana" (or give solana.treasuryKeypair)');
+    if (c.solana.treasuryKeypairPath && c.solana.treasuryKeypair) need(['solana', 'treasuryKeypair'], 'give solana.treasuryKeypairPath or solana.treasuryKeypair, not both');
+  });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** Keys whose values are secrets: never logged, never returned, accepted as `<ENV>_FILE` too. */
-export const SECRET_KEYS = ['auth.jwtSecret', 'metrics.token', 'smtp.pass', 'sms.authToken'] as const;
+export const SECRET_KEYS = ['auth.jwtSecret', 'metrics.token', 'smtp.pass', 'sms.authToken', 'solana.treasuryKeypair', 'oracle.keypair'] as const;
