@@ -14,6 +14,8 @@ const validTimezone = (tz: string) => {
  * Which notification groups reach the user's own channels. Defaults are the original
  * prototype's: email on for drift warnings, expiring markets, winnings and insurance claims; off
  * for new markets; SMS critical alerts off; webhook off. In-app notifications are always on.
+ * Each notification kind names its email and SMS group in src/modules/notifications/kinds.ts;
+ * SMS and webhook settings apply to integrations that do not list their own `events`.
  */
 export const NotificationPreferences = z
   .object({
@@ -25,10 +27,17 @@ export const NotificationPreferences = z
         insuranceClaims: z.boolean().default(true),
         newMarkets: z.boolean().default(false),
         wallet: z.boolean().default(true),
+        /** Model stale or unreachable. */
+        modelHealth: z.boolean().default(true),
+        /** Ledger mismatches (admins only receive them). */
+        adminAlerts: z.boolean().default(true),
+        /** One of your integrations was disabled after repeated failures. */
+        integrationProblems: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
     sms: z.object({ criticalAlerts: z.boolean().default(false) }).strict().prefault({}),
+    /** When enabled, your webhook and chat integrations without their own `events` list receive every kind. */
     webhook: z.object({ enabled: z.boolean().default(false) }).strict().prefault({}),
   })
   .strict();

@@ -1,0 +1,54 @@
+/**
+ * Wires live updates, notifications, integrations, analytics and the admin log reader into the
+ * app: the Socket.IO fan-out (ephemeral outbox subscriber), the notifications and analytics
+ * durable outbox subscribers, the delivery worker and its `deliver-notifications` job, and routes.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AppContext } from '../../context.js';
+import { dataDirSecret } from '../../db/data-dir.js';
+import { SecretBox } from '../../lib/secret-box.js';
+import { registerRealtime } from '../../realtime/server.js';
+import { registerLogRoutes } from '../analytics/logs.js';
+import { registerAnalyticsRoutes } from '../analytics/routes.js';
+import { recordServerEvent } from '../analytics/service.js';
+import { registerIntegrationRoutes } from '../integrations/routes.js';
+import { Channels } from './channels.js';
+import { Deliverer, type MessagingKeys } from './deliverer.js';
+import { registerNotificationRoutes } from './routes.js';
+import { notifyFromEvent } from './service.js';
+
+export function registerMessaging(context: AppContext): void {
+  const { db, config } = context;
+  registerRealtime(context);
+
+  const keys: MessagingKeys = {
+    box: SecretBox.forDataDir(context.dataDir),
+    modelWebhookKey: dataDirSecret(context.dataDir, 'model-webhook.key', () => randomBytes(32)),
+  };
+  const channels = new Channels(config);
+  const deliverer = new Deliverer(context, channels, keys);
+
+  context.outbox.subscribe(
+    'notifications',
+    async (event) => {
+      const queued = await db.write((tx) => notifyFromEvent(tx, event, config));
+      if (queued) deliverer.kick();
+    },
+    { durable: true },
+  );
+  context.outbox.subscribe('analytics', (event) => db.write((tx) => recordServerEvent(tx, event)), { durable: true });
+
+  context.scheduler.register({
+    name: 'deliver-notifications',
+    description: `Sends due email, webhook, chat and SMS deliveries, retrying failures with backoff for up to ${config.notifications.maxRetryHours} h.`,
+    schedule: '* * * * *',
+    run: () => deliverer.runDue(),
+  });
+  context.onListening.push(() => deliverer.kick());
+  context.onClose.push(() => deliverer.stop());
+
+  registerNotificationRoutes(context, channels);
+  registerIntegrationRoutes(context, channels, keys);
+  registerAnalyticsRoutes(context);
+  registerLogRoutes(context);
+}
