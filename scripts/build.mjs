@@ -70,7 +70,16 @@ export async function bundleWithMeta({ standalone = false } = {}) {
     plugins: [inlineUiAssets],
     logLevel: 'warning',
     metafile: true,
+    write: false,
   });
+  // Each output is written to a temp name and renamed into place, so a process starting the bundle
+  // while another build runs (parallel test runs) loads the old file or the new one, never half of one.
+  for (const file of result.outputFiles) {
+    fs.mkdirSync(path.dirname(file.path), { recursive: true });
+    const tmp = `${file.path}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, file.contents);
+    fs.renameSync(tmp, file.path);
+  }
   return { outfile, metafile: result.metafile };
 }
 
