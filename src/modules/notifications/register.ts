@@ -15,7 +15,7 @@ import { registerIntegrationRoutes } from '../integrations/routes.js';
 import { Channels } from './channels.js';
 import { Deliverer, type MessagingKeys } from './deliverer.js';
 import { registerNotificationRoutes } from './routes.js';
-import { notifyFromEvent } from './service.js';
+import { alertRulesFor, notifyFromEvent } from './service.js';
 
 export function registerMessaging(context: AppContext): void {
   const { db, config } = context;
@@ -31,6 +31,7 @@ export function registerMessaging(context: AppContext): void {
   context.outbox.subscribe(
     'notifications',
     async (event) => {
+      if (!alertRulesFor(event).length) return;
       const queued = await db.write((tx) => notifyFromEvent(tx, event, config));
       if (queued) deliverer.kick();
     },

@@ -109,6 +109,11 @@ async function resolveAudience(tx: Tx, rule: AlertRule, p: Record<string, unknow
   };
 }
 
+/** The alert rules an event triggers (most events trigger none, and cost no transaction). */
+export function alertRulesFor(event: Pick<StoredEvent, 'kind' | 'payload'>): AlertRule[] {
+  return ALERTS.filter((r) => r.event === event.kind && (!r.when || r.when(event.payload as never)));
+}
+
 /**
  * The durable outbox subscriber's work for one event: every matching alert rule, throttled, for
  * its audience, in one transaction. Returns the number of deliveries queued. Replaying an event
@@ -116,7 +121,7 @@ async function resolveAudience(tx: Tx, rule: AlertRule, p: Record<string, unknow
  */
 export async function notifyFromEvent(tx: Tx, event: StoredEvent, config: Pick<Config, 'notifications'>): Promise<number> {
   const payload = event.payload as Record<string, unknown>;
-  const rules = ALERTS.filter((r) => r.event === event.kind && (!r.when || r.when(payload)));
+  const rules = alertRulesFor(event);
   if (!rules.length) return 0;
   const done = await tx.selectFrom('notifications').select('id').where('source_event_id', '=', event.id).limit(1).executeTakeFirst();
   if (done) return 0;
