@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import bs58 from 'bs58';
+import nacl from 'tweetnacl';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUILT_BINARY = path.join(ROOT, 'out', 'driftshield');
@@ -58,6 +60,8 @@ export interface RunningServer {
   output(): string;
   /** Milliseconds from spawn to the first /readyz 200. */
   readyAfterMs: number;
+  /** CPU time (user + system, all threads) the process had used by then: wall time minus waiting for a busy machine. */
+  readyCpuMs: number;
   /** Sends `signal` and resolves with how the process ended. */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -97,10 +101,12 @@ export async function startBinary(box: Sandbox, args: string[] = [], timeoutMs =
     if (!url) await new Promise((r) => setTimeout(r, 5));
   }
   const readyAfterMs = performance.now() - started;
+  const readyCpuMs = cpuMs(child.pid!);
   return {
     url,
     child,
     readyAfterMs,
+    readyCpuMs,
     output: () => out,
     stop: async (signal = 'SIGTERM') => {
       if (!ended) child.kill(signal);
@@ -109,9 +115,77 @@ export async function startBinary(box: Sandbox, args: string[] = [], timeoutMs =
   };
 }
 
-/** Resident memory of a running process in bytes, from /proc/<pid>/status (VmRSS). */
-export function residentBytes(pid: number): number {
-  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+)\s+kB/m);
-  if (!line) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(line[1]) * 1024;
+/** utime + stime of a process from /proc/<pid>/stat, in milliseconds (clock ticks are 100 Hz on Linux). */
+function cpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+export interface Resident {
+  /** VmRSS: every resident page, including the binary's own code pages shared with the page cache. */
+  totalBytes: number;
+  /** RssAnon: private memory (V8 heap, malloc, SQLite cache). */
+  anonBytes: number;
+  /** RssFile: resident pages of mapped files (the binary's code and read-only data, libc, the addon). */
+  fileBytes: number;
+}
+
+/** Resident memory of a running process, from /proc/<pid>/status. */
+export function residentMemory(pid: number): Resident {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => {
+    const m = status.match(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm'));
+    if (!m) throw new Error(`no ${field} for pid ${pid}`);
+    return Number(m[1]) * 1024;
+  };
+  return { totalBytes: kb('VmRSS'), anonBytes: kb('RssAnon'), fileBytes: kb('RssFile') };
+}
+
+export interface JsonResponse {
+  status: number;
+  contentType: string;
+  body: any;
+}
+
+/** One HTTP request to the running binary; JSON bodies are parsed. */
+export async function call(server: { url: string }, method: string, urlPath: string, options: { body?: unknown; token?: string } = {}): Promise<JsonResponse> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.Authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(server.url + urlPath, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  const contentType = res.headers.get('content-type') ?? '';
+  const text = await res.text();
+  return { status: res.status, contentType, body: contentType.includes('json') && text ? JSON.parse(text) : text };
+}
+
+export interface Wallet {
+  address: string;
+  sign(message: string): string;
+}
+
+/** A Solana wallet as far as sign-in is concerned: an ed25519 keypair (tweetnacl), base58 address and signatures. */
+export function newWallet(): Wallet {
+  const kp = nacl.sign.keyPair();
+  return { address: bs58.encode(kp.publicKey), sign: (m) => bs58.encode(nacl.sign.detached(new TextEncoder().encode(m), kp.secretKey)) };
+}
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  user: { id: string; address: string; role: string };
+}
+
+/** Sign-In With Solana through the public API: challenge, sign with the wallet, verify. */
+export async function signIn(server: { url: string }, wallet: Wallet, setupToken?: string): Promise<Tokens> {
+  const challenge = await call(server, 'POST', '/api/v1/auth/challenge', { body: { address: wallet.address, ...(setupToken ? { setupToken } : {}) } });
+  if (challenge.status !== 200) throw new Error(`challenge: ${challenge.status} ${JSON.stringify(challenge.body)}`);
+  const verify = await call(server, 'POST', '/api/v1/auth/verify', { body: { message: challenge.body.message, signature: wallet.sign(challenge.body.message) } });
+  if (verify.status !== 200) throw new Error(`verify: ${verify.status} ${JSON.stringify(verify.body)}`);
+  return verify.body as Tokens;
+}
+
+/** The one-time token of the first-run admin setup link the binary printed, if any. */
+export function setupToken(output: string): string | undefined {
+  return output.match(/\/setup#token=([\w-]+)/)?.[1];
 }

@@ -5,52 +5,46 @@
  * again on the same data and find everything still there.
  *
  * Feature steps skip themselves while their route is missing from the OpenAPI document, so the
- * file stays green while modules land. A step that creates data registers a check in
+ * file stays green while modules land (and runs them as soon as they do). A step that creates data registers a check in
  * `afterRestart`; those checks run against the restarted binary. To add a step: write it like
  * "signs in ...", gate it on `needs(...)`, push its persistence check.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import bs58 from 'bs58';
-import nacl from 'tweetnacl';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { buildBinary, runCli, sandbox, startBinary, type RunningServer, type Sandbox } from './harness.js';
+import { buildBinary, call, newWallet, runCli, sandbox, setupToken, signIn, startBinary, type RunningServer, type Sandbox, type Wallet } from './harness.js';
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-interface Json {
-  status: number;
-  contentType: string;
-  body: any;
-}
+const sha256 = (...parts: Uint8Array[]) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
 
-async function call(server: RunningServer, method: string, urlPath: string, options: { body?: unknown; token?: string } = {}): Promise<Json> {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(server.url + urlPath, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
-  const contentType = res.headers.get('content-type') ?? '';
-  const text = await res.text();
-  return { status: res.status, contentType, body: contentType.includes('json') && text ? JSON.parse(text) : text };
-}
-
-interface Wallet {
-  address: string;
-  sign(message: string): string;
-}
-
-function newWallet(): Wallet {
-  const kp = nacl.sign.keyPair();
-  return { address: bs58.encode(kp.publicKey), sign: (m) => bs58.encode(nacl.sign.detached(new TextEncoder().encode(m), kp.secretKey)) };
-}
-
-/** Sign-In With Solana through the public API: challenge, sign with the wallet, verify. */
-async function signIn(server: RunningServer, wallet: Wallet, setupToken?: string) {
-  const challenge = await call(server, 'POST', '/api/v1/auth/challenge', { body: { address: wallet.address, ...(setupToken ? { setupToken } : {}) } });
-  expect(challenge.status, JSON.stringify(challenge.body)).toBe(200);
-  const verify = await call(server, 'POST', '/api/v1/auth/verify', { body: { message: challenge.body.message, signature: wallet.sign(challenge.body.message) } });
-  expect(verify.status, JSON.stringify(verify.body)).toBe(200);
-  return verify.body as { accessToken: string; refreshToken: string; user: { id: string; address: string; role: string } };
+/** RFC 9162 §2.1.3.2 inclusion check, written here from the RFC rather than taken from the server. */
+function verifyInclusion(p: { hash: string; leafIndex: number; treeSize: number; auditPath: string[]; root: string }): boolean {
+  if (p.leafIndex >= p.treeSize) return false;
+  let fn = p.leafIndex;
+  let sn = p.treeSize - 1;
+  let r = sha256(Buffer.from([0]), Buffer.from(p.hash, 'hex'));
+  for (const hex of p.auditPath) {
+    const node = Buffer.from(hex, 'hex');
+    if (sn === 0) return false;
+    if ((fn & 1) === 1 || fn === sn) {
+      r = sha256(Buffer.from([1]), node, r);
+      while ((fn & 1) === 0 && fn !== 0) {
+        fn >>= 1;
+        sn >>= 1;
+      }
+    } else {
+      r = sha256(Buffer.from([1]), r, node);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn === 0 && r.toString('hex') === p.root;
 }
 
 describe('the single executable', () => {
@@ -103,10 +97,10 @@ describe('the single executable', () => {
 
   it('signs the first admin in with the printed setup link (SIWS, tweetnacl-signed)', async (ctx) => {
     needs(ctx, '/api/v1/auth/challenge', '/api/v1/auth/verify', '/api/v1/me');
-    const setupToken = server!.output().match(/\/setup#token=([\w-]+)/)?.[1];
-    expect(setupToken, 'setup link on stdout').toBeTruthy();
+    const token = setupToken(server!.output());
+    expect(token, 'setup link on stdout').toBeTruthy();
     const wallet = newWallet();
-    const tokens = await signIn(server!, wallet, setupToken);
+    const tokens = await signIn(server!, wallet, token);
     expect(tokens.user).toMatchObject({ address: wallet.address, role: 'admin' });
     admin = { wallet, accessToken: tokens.accessToken, userId: tokens.user.id };
     const me = await call(server!, 'GET', '/api/v1/me', { token: tokens.accessToken });
@@ -122,11 +116,61 @@ describe('the single executable', () => {
     });
   });
 
-  // The models and receipts modules are being written. When their routes appear in the OpenAPI
-  // document, replace these with steps like the sign-in above (create with admin.accessToken,
-  // push an afterRestart check that reads the model / the receipt and its proof back).
-  it.todo('creates a model (POST /api/v1/models) and finds it after the restart');
-  it.todo('ingests a receipt, fetches /api/v1/receipts/:id/proof and verifies it, and finds the receipt after the restart');
+  let model: { id: string } | null = null;
+
+  it('registers a model', async (ctx) => {
+    needs(ctx, '/api/v1/models', '/api/v1/models/:id');
+    if (!admin) ctx.skip('needs the sign-in step');
+    const res = await call(server!, 'POST', '/api/v1/models', {
+      token: admin!.accessToken,
+      body: { name: 'smoke classifier', type: 'classification', baselineMetrics: { accuracy: 0.9, f1: 0.8 }, primaryMetric: 'accuracy' },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ name: 'smoke classifier', primaryMetric: 'accuracy' });
+    model = { id: res.body.id };
+    afterRestart.push({
+      what: 'the model',
+      check: async (s) => {
+        const again = await call(s, 'GET', `/api/v1/models/${model!.id}`, { token: admin!.accessToken });
+        expect(again.status, JSON.stringify(again.body)).toBe(200);
+        expect(again.body.name).toBe('smoke classifier');
+      },
+    });
+  });
+
+  it('records a receipt, anchors it and serves an inclusion proof that verifies (RFC 9162)', async (ctx) => {
+    needs(ctx, '/api/v1/models/:id/receipts', '/api/v1/receipts/:id', '/api/v1/receipts/:id/proof', '/api/v1/admin/jobs/:name/run');
+    if (!admin || !model) ctx.skip('needs the sign-in and model steps');
+    const token = admin!.accessToken;
+    const posted = await call(server!, 'POST', `/api/v1/models/${model!.id}/receipts`, {
+      token,
+      body: { observedAt: new Date().toISOString(), metrics: { accuracy: 0.86, f1: 0.78 } },
+    });
+    expect(posted.status, JSON.stringify(posted.body)).toBe(201);
+    const receipt = posted.body as { id: string; hash: string; seq: number };
+    expect(receipt.hash).toMatch(/^[0-9a-f]{64}$/);
+
+    const anchored = await call(server!, 'POST', '/api/v1/admin/jobs/anchor-receipts/run', { token });
+    expect(anchored.status, JSON.stringify(anchored.body)).toBe(200);
+    const proof = await call(server!, 'GET', `/api/v1/receipts/${receipt.id}/proof`, { token });
+    expect(proof.status, JSON.stringify(proof.body)).toBe(200);
+    expect(proof.body.hash).toBe(receipt.hash);
+    expect(verifyInclusion(proof.body)).toBe(true);
+    expect(verifyInclusion({ ...proof.body, hash: 'ff'.repeat(32) })).toBe(false);
+
+    afterRestart.push({
+      what: 'the receipt, its chain and its proof',
+      check: async (s) => {
+        const again = await call(s, 'GET', `/api/v1/receipts/${receipt.id}`, { token });
+        expect(again.status, JSON.stringify(again.body)).toBe(200);
+        expect(again.body).toMatchObject({ id: receipt.id, hash: receipt.hash, seq: receipt.seq });
+        const chain = await call(s, 'GET', `/api/v1/models/${model!.id}/receipts/verify`, { token });
+        expect(chain.body).toMatchObject({ ok: true });
+        const proofAgain = await call(s, 'GET', `/api/v1/receipts/${receipt.id}/proof`, { token });
+        expect(proofAgain.body.root).toBe(proof.body.root);
+      },
+    });
+  });
 
   it('runs the CLI from the binary: --version, --help, migrate status', () => {
     const version = runCli(box, ['--version']);
