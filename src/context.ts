@@ -36,6 +36,8 @@ export interface AppContext {
   httpServer: http.Server;
   /** Callbacks run once the HTTP server listens (e.g. printing the admin setup link). */
   onListening: Array<() => Promise<void> | void>;
+  /** Callbacks run first on shutdown, before HTTP stops accepting: long-lived connections (WebSockets) are dropped here so the HTTP server can close. */
+  onShutdown: Array<() => Promise<void> | void>;
   /** Callbacks run on shutdown after HTTP stops accepting and before the database closes. */
   onClose: Array<() => Promise<void> | void>;
   /** Writes a line for the person running the server (not a log record): setup links, banners. */

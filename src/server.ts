@@ -23,6 +23,7 @@ import { RateLimits } from './http/rate-limit.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { registerModules } from './modules/index.js';
+import { registerRealtime } from './realtime/server.js';
 import { VERSION } from './version.js';
 
 export class StartupError extends Error {
@@ -94,10 +95,12 @@ async function listen(config: Config, db: Database, logger: Logger, logWriter: S
     authenticator: null,
     httpServer,
     onListening: [],
+    onShutdown: [],
     onClose: [],
     announce: options.announce ?? ((line) => process.stdout.write(`${line}\n`)),
   };
   await registerModules(context);
+  registerRealtime(context);
   await options.configure?.(context);
   const unknownJobs = context.scheduler.unknownConfiguredJobs();
   if (unknownJobs.length) throw new ConfigError(unknownJobs.map((name) => `jobs.${name}: no such job (known jobs: ${context.scheduler.names().join(', ')})`));
@@ -139,6 +142,7 @@ async function listen(config: Config, db: Database, logger: Logger, logWriter: S
     (closing ??= (async () => {
       refuseKeepAlive();
       logger.info('shutting down');
+      for (const cb of context.onShutdown) await cb();
       await stopHttp(httpServer, config.server.shutdownGraceMs);
       await context.scheduler.stop();
       await context.outbox.stop();

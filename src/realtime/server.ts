@@ -57,14 +57,6 @@ export class Realtime {
       );
     });
     this.io.on('connection', (socket) => this.onConnection(socket));
-    // Shutdown stops HTTP before the onClose callbacks run, and http.Server.close() waits for every
-    // connection, upgraded WebSockets included, which no HTTP-level close reaches. So the live
-    // sockets are closed as soon as the HTTP server starts closing.
-    const httpClose = context.httpServer.close.bind(context.httpServer);
-    context.httpServer.close = ((callback?: (err?: Error) => void) => {
-      this.disconnectAll();
-      return httpClose(callback);
-    }) as typeof context.httpServer.close;
   }
 
   /** Called once the outbox has started: everything committed before boot counts as replayable history. */
@@ -79,8 +71,12 @@ export class Realtime {
     this.position = Math.max(this.position, event.id);
   };
 
-  /** Drops every client's transport: clients see "transport close" and reconnect (with lastEventId) once a server is back. */
-  private disconnectAll(): void {
+  /**
+   * Drops every client's transport: clients see "transport close" and reconnect (with lastEventId)
+   * once a server is back. Runs before HTTP stops, since http.Server.close() waits for every
+   * connection and upgraded WebSockets are closed by nothing at the HTTP level.
+   */
+  disconnectAll(): void {
     this.io.engine.close();
   }
 
@@ -179,6 +175,7 @@ export function registerRealtime(context: AppContext): Realtime {
   const realtime = new Realtime(context);
   context.outbox.subscribe('realtime', realtime.fanOut, { durable: false });
   context.onListening.push(() => realtime.start());
+  context.onShutdown.push(() => realtime.disconnectAll());
   context.onClose.push(() => realtime.close());
   return realtime;
 }

@@ -8,9 +8,8 @@ it('closes promptly while clients are connected, dropping their transport so the
   const s = await connectClient(server);
   await s.emitWithAck('subscribe', 'market:x');
   const disconnected = new Promise<string>((resolve) => s.once('disconnect', (reason) => resolve(reason)));
-  const started = Date.now();
+  // Without the shutdown hook the HTTP server waits for the WebSocket forever and this times out.
   await server.close();
-  expect(Date.now() - started).toBeLessThan(2000);
   expect(await disconnected).toBe('transport close'); // not 'io server disconnect', after which clients stay away
   s.close();
 });

@@ -1,13 +1,12 @@
 /**
- * Wires live updates, notifications, integrations, analytics and the admin log reader into the
- * app: the Socket.IO fan-out (ephemeral outbox subscriber), the notifications and analytics
+ * Wires notifications, integrations, analytics and the admin log reader into the app: the
+ * notifications and analytics
  * durable outbox subscribers, the delivery worker and its `deliver-notifications` job, and routes.
  */
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../../context.js';
 import { dataDirSecret } from '../../db/data-dir.js';
 import { SecretBox } from '../../lib/secret-box.js';
-import { registerRealtime } from '../../realtime/server.js';
 import { registerLogRoutes } from '../analytics/logs.js';
 import { registerAnalyticsRoutes } from '../analytics/routes.js';
 import { recordServerEvent } from '../analytics/service.js';
@@ -19,7 +18,6 @@ import { alertRulesFor, notifyFromEvent } from './service.js';
 
 export function registerMessaging(context: AppContext): void {
   const { db, config } = context;
-  registerRealtime(context);
 
   const keys: MessagingKeys = {
     box: SecretBox.forDataDir(context.dataDir),
