@@ -14,7 +14,10 @@ export class CanonicalJsonError extends Error {
   }
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
 function hasLoneSurrogate(s: string): boolean {
+  if (!SURROGATE.test(s)) return false; // the common case: one native scan
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff) {
@@ -26,7 +29,10 @@ function hasLoneSurrogate(s: string): boolean {
   return false;
 }
 
-function serialize(value: unknown, stack: object[]): string {
+/** Nesting deeper than this is refused (and stands in for cycle detection on the hot path). */
+const MAX_DEPTH = 200;
+
+function serialize(value: unknown, depth: number): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
@@ -43,29 +49,33 @@ function serialize(value: unknown, stack: object[]): string {
     default:
       throw new CanonicalJsonError(`a ${typeof value} has no JSON form`);
   }
+  if (depth >= MAX_DEPTH) throw new CanonicalJsonError(`nested deeper than ${MAX_DEPTH} levels (or circular)`);
   const obj = value as Record<string, unknown> & { toJSON?: () => unknown };
-  if (stack.includes(obj)) throw new CanonicalJsonError('circular reference');
-  if (typeof obj.toJSON === 'function') return serialize(obj.toJSON(), stack);
-  stack.push(obj);
-  let out: string;
+  if (typeof obj.toJSON === 'function') return serialize(obj.toJSON(), depth + 1);
   if (Array.isArray(obj)) {
-    out = '[' + obj.map((v) => (v === undefined || typeof v === 'function' || typeof v === 'symbol' ? 'null' : serialize(v, stack))).join(',') + ']';
-  } else {
-    // Array.prototype.sort without a comparator orders by UTF-16 code units, as §3.2.3 requires.
-    const keys = Object.keys(obj).sort();
-    const parts: string[] = [];
-    for (const k of keys) {
-      const v = obj[k];
-      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-      parts.push(serialize(k, stack) + ':' + serialize(v, stack));
+    let out = '[';
+    for (let i = 0; i < obj.length; i++) {
+      const v: unknown = obj[i];
+      if (i) out += ',';
+      out += v === undefined || typeof v === 'function' || typeof v === 'symbol' ? 'null' : serialize(v, depth + 1);
     }
-    out = '{' + parts.join(',') + '}';
+    return out + ']';
   }
-  stack.pop();
-  return out;
+  // Array.prototype.sort without a comparator orders by UTF-16 code units, as §3.2.3 requires.
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    if (!first) out += ',';
+    first = false;
+    out += serialize(k, depth) + ':' + serialize(v, depth + 1);
+  }
+  return out + '}';
 }
 
 /** The RFC 8785 canonical form of a JSON value. */
 export function canonicalJson(value: unknown): string {
-  return serialize(value, []);
+  return serialize(value, 0);
 }

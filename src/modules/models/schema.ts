@@ -24,6 +24,15 @@ export const FeatureSpec = z
   .strict();
 export type FeatureSpec = z.infer<typeof FeatureSpec>;
 
+/**
+ * One feature's values. Checked element by element by the service (normaliseColumns), not here:
+ * zod walking a 100,000-element array would cost more than the drift test itself.
+ */
+export const ValueColumn = z
+  .custom<unknown[]>((v) => Array.isArray(v), 'must be an array of values')
+  .refine((v) => v.length > 0, 'must hold at least one value')
+  .describe('Values of one feature: numbers, strings, booleans or null (missing).');
+
 const uniqueNames = (features: FeatureSpec[]) => new Set(features.map((f) => f.name)).size === features.length;
 
 /** Writable fields with no defaults (PATCH takes any subset). */
@@ -132,7 +141,7 @@ export const Model = z.object({
 
 /** PUT /models/:id/reference as JSON columns (text/csv with a header row is the alternative). */
 export const ReferenceJson = z
-  .object({ features: z.record(FeatureName, z.array(z.unknown()).min(1, 'must hold at least one value')) })
+  .object({ features: z.record(FeatureName, ValueColumn) })
   .strict();
 
 export const DeleteOutcome = z.object({ outcome: z.enum(['deleted', 'archived']), model: Model.nullable() });

@@ -1,7 +1,7 @@
 /** Receipt requests and responses: one receipt or a batch, the stored receipt, proofs and chain checks. */
 import { z } from 'zod';
 import { canonicalJson } from '../../lib/canonical-json.js';
-import { FeatureName, MetricName } from '../models/schema.js';
+import { FeatureName, MetricName, ValueColumn } from '../models/schema.js';
 
 export const MAX_BATCH = 1000;
 const MAX_METADATA_CHARS = 16_384;
@@ -15,7 +15,7 @@ export const ReceiptInput = z
     windowEnd: Iso.optional(),
     metrics: z.record(MetricName, z.number().refine(Number.isFinite, 'must be a finite number')).default({}),
     features: z
-      .union([z.record(FeatureName, z.array(z.unknown()).min(1, 'must hold at least one value')), z.string().min(1)])
+      .union([z.record(FeatureName, ValueColumn), z.string().min(1)])
       .optional()
       .describe('Current values per feature: JSON columns, or CSV text with a header row.'),
     metadata: z
