@@ -1,7 +1,7 @@
 /**
  * Wires notifications, integrations, analytics and the admin log reader into the app: the
- * notifications and analytics
- * durable outbox subscribers, the delivery worker and its `deliver-notifications` job, and routes.
+ * notifications and analytics durable outbox subscribers, the delivery worker and its
+ * `deliver-notifications` job, and their routes.
  */
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../../context.js';
