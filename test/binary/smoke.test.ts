@@ -12,7 +12,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { io } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it, vi, type TestContext } from 'vitest';
 import { buildBinary, call, newWallet, runCli, sandbox, setupToken, signIn, startBinary, type RunningServer, type Sandbox, type Wallet } from './harness.js';
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -170,6 +171,33 @@ describe('the single executable', () => {
         expect(proofAgain.body.root).toBe(proof.body.root);
       },
     });
+  });
+
+  it('delivers live updates over a WebSocket (Socket.IO at /socket.io/)', async (ctx) => {
+    needs(ctx, '/api/v1/models/:id/receipts');
+    if (!admin || !model) ctx.skip('needs the sign-in and model steps');
+    const polling = await fetch(`${server!.url}/socket.io/?EIO=4&transport=polling`);
+    await polling.arrayBuffer();
+    if (polling.status !== 200) ctx.skip('no Socket.IO server in this build yet');
+    const socket = io(server!.url, { auth: { token: admin!.accessToken }, transports: ['websocket'], reconnection: false, forceNew: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', reject);
+      });
+      const ack = await socket.timeout(5000).emitWithAck('subscribe', `model:${model!.id}`);
+      expect(ack).toMatchObject({ ok: true });
+      const seen: Array<{ event: string; data: any }> = [];
+      socket.onAny((event: string, data: unknown) => seen.push({ event, data }));
+      const posted = await call(server!, 'POST', `/api/v1/models/${model!.id}/receipts`, {
+        token: admin!.accessToken,
+        body: { observedAt: new Date().toISOString(), metrics: { accuracy: 0.87, f1: 0.79 } },
+      });
+      expect(posted.status, JSON.stringify(posted.body)).toBe(201);
+      await vi.waitFor(() => expect(seen.some((e) => e.data?.receiptId === posted.body.id)).toBe(true), { timeout: 10_000, interval: 50 });
+    } finally {
+      socket.close();
+    }
   });
 
   it('runs the CLI from the binary: --version, --help, migrate status', () => {
