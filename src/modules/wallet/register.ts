@@ -1,0 +1,38 @@
+/** Money: the ledger, the wallet and settlement (ledger or solana mode), and receipt-anchor memos. */
+import type { AppContext } from '../../context.js';
+import { anchorSubjects } from '../anchoring/service.js';
+import { registerLedger } from '../ledger/register.js';
+import { settlementJobs } from './jobs.js';
+import { SettlementMachine } from './machine.js';
+import { registerWalletRoutes } from './routes.js';
+import { Settlement, attachSettlement } from './settlement.js';
+import { withdrawalSubjects } from './withdrawals.js';
+
+/** How often the machine polls while withdrawals or anchors are in flight (between cron ticks). */
+const POLL_INTERVAL_MS = 2000;
+
+export function registerMoney(context: AppContext): void {
+  const { config, db, logger } = context;
+  registerLedger(context);
+
+  const settlement = new Settlement(config);
+  const machine = new SettlementMachine(db, settlement, logger.child({ module: 'settlement' }), { autoRun: config.scheduler.enabled, intervalMs: POLL_INTERVAL_MS });
+  machine.register(withdrawalSubjects);
+  machine.register(anchorSubjects(() => settlement.anchorAttacher));
+  settlement.machine = machine;
+  attachSettlement(context, settlement);
+
+  registerWalletRoutes(context, settlement);
+  for (const job of settlementJobs(context, settlement)) context.scheduler.register(job);
+
+  context.readiness.set('settlement', async () => {
+    if (!settlement.isSolana) return { ok: true, detail: 'ledger mode' };
+    const chain = await settlement.solana();
+    await chain.port.getBlockHeight('finalized');
+    const account = await chain.port.getTokenAccountBalance(chain.treasuryAta);
+    return account ? { ok: true } : { ok: false, detail: "the treasury's USDC token account does not exist yet" };
+  });
+  // Resume every non-final withdrawal and anchor after a restart.
+  context.onListening.push(() => machine.kick());
+  context.onClose.push(() => machine.stop());
+}
