@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addAnchorHook, setAnchorPublisher } from '../../src/modules/receipts/anchors.js';
 import { listReceiptsInWindow } from '../../src/modules/receipts/service.js';
 import { signIn, type SignedIn } from '../helpers/auth.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -229,6 +230,26 @@ describe('anchoring, proofs and tamper evidence', () => {
     expect(created.payload).toMatchObject({ root: [...roots][0], lastReceiptId: b.body.receipts[4].id });
     // Nothing new: the next run anchors nothing.
     expect((await server.handle.context.scheduler.runNow('anchor-receipts')).items).toBe(0);
+  });
+
+  it('lets settlement queue work in the anchor transaction and attach the published transaction', async () => {
+    const db = server.handle.context.db;
+    const queued: string[] = [];
+    addAnchorHook(db, async (tx, anchor) => {
+      expect(await tx.selectFrom('anchors').select('id').where('id', '=', anchor.id).executeTakeFirst()).toBeDefined();
+      queued.push(anchor.root);
+    });
+    setAnchorPublisher(db, async (anchor) => `memo-tx-for-${anchor.root.slice(0, 8)}`);
+    try {
+      const m = await createModel(server, alice);
+      const r = await post(m.id, { observedAt: at(0), metrics: { accuracy: 0.9 } });
+      await server.handle.context.scheduler.runNow('anchor-receipts');
+      const proof = await server.api('GET', `/api/v1/receipts/${r.body.id}/proof`, { token: alice.accessToken });
+      expect(queued).toEqual([proof.body.root]);
+      expect(proof.body.anchor.transaction).toBe(`memo-tx-for-${proof.body.root.slice(0, 8)}`);
+    } finally {
+      setAnchorPublisher(db, null);
+    }
   });
 
   it('reports the first break when a stored receipt is altered, over the API and from the CLI', async () => {

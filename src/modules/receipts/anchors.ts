@@ -1,8 +1,9 @@
 /**
  * Anchoring: a Merkle tree (RFC 9162) over the hashes of every receipt recorded since the last
  * anchor, across models in insertion order, its root signed by the oracle. The settlement module
- * publishes roots on Solana through `setAnchorPublisher` (or by reacting to `anchor.created`) and
- * records the memo transaction with `attachAnchorTransaction`.
+ * publishes roots on Solana: `addAnchorHook` runs in the anchor's own transaction (queue the memo
+ * there), `setAnchorPublisher` after commit, and `attachAnchorTransaction` records the finalized
+ * memo transaction's signature.
  */
 import type { Database, Tx } from '../../db/connection.js';
 import { emit } from '../../events/outbox.js';
@@ -28,11 +29,21 @@ export interface AnchorRecord {
 
 /** Publishes an anchor root somewhere durable (a Solana memo); returns the transaction signature. */
 export type AnchorPublisher = (anchor: AnchorRecord) => Promise<string | null>;
-let publisher: AnchorPublisher | null = null;
+/** Work done in the very transaction that creates an anchor (e.g. queueing its Solana memo). */
+export type AnchorHook = (tx: Tx, anchor: AnchorRecord) => Promise<void>;
 
-/** Installs the hook the settlement module uses to publish new anchors. */
-export function setAnchorPublisher(fn: AnchorPublisher | null): void {
-  publisher = fn;
+// Per database, so several servers in one process (tests) keep their own hooks.
+const extensions = new WeakMap<Database, { hooks: AnchorHook[]; publisher: AnchorPublisher | null }>();
+const extensionsOf = (db: Database) => extensions.get(db) ?? extensions.set(db, { hooks: [], publisher: null }).get(db)!;
+
+/** Installs a hook that publishes each new anchor after it is committed (its result is attached). */
+export function setAnchorPublisher(db: Database, fn: AnchorPublisher | null): void {
+  extensionsOf(db).publisher = fn;
+}
+
+/** Registers a hook run inside each anchor's creating transaction; a throw rolls the anchor back. */
+export function addAnchorHook(db: Database, hook: AnchorHook): void {
+  extensionsOf(db).hooks.push(hook);
 }
 
 export async function attachAnchorTransaction(tx: Tx, anchorId: string, signature: string): Promise<void> {
@@ -65,11 +76,13 @@ export async function anchorPendingReceipts(db: Database, oracle: Oracle, logger
       };
       await tx.insertInto('anchors').values(anchor).execute();
       const record: AnchorRecord = { id: anchor.id, root: anchor.root, treeSize: anchor.tree_size, firstReceiptId: anchor.first_receipt_id, lastReceiptId: anchor.last_receipt_id, signature: anchor.signature, createdAt: toIso(now) };
+      for (const hook of extensionsOf(db).hooks) await hook(tx, record);
       await emit(tx, 'anchor.created', { anchorId: record.id, root: record.root, treeSize: record.treeSize, firstReceiptId: record.firstReceiptId, lastReceiptId: record.lastReceiptId, signature: record.signature, createdAt: record.createdAt }, []);
       return record;
     });
     if (!created) return covered;
     covered += created.treeSize;
+    const { publisher } = extensionsOf(db);
     if (publisher) {
       try {
         const signature = await publisher(created);
