@@ -53,7 +53,14 @@ export const ReceiptsBody = z
     }
     return batch ? { batch: true, receipts: (result.data as z.infer<typeof Batch>).receipts } : { batch: false, receipts: [result.data as ReceiptInput] };
   })
-  .describe('One receipt {observedAt, windowStart?, windowEnd?, metrics, features?, metadata?}, or {receipts: [...]} with up to 1,000.');
+  .meta({
+    description: 'One receipt, or {receipts: [...]} with up to 1,000.',
+    // The OpenAPI document shows both shapes (the transform itself has no JSON Schema).
+    anyOf: [ReceiptInput, Batch].map((s) => {
+      const { $schema: _drop, ...schema } = z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+      return schema;
+    }),
+  });
 
 const JsonNumber = z.union([z.number(), z.enum(['Infinity', '-Infinity', 'NaN'])]);
 
