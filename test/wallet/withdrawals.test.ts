@@ -1,7 +1,7 @@
 /** On-chain withdrawals and anchor memos through the durable machine, on litesvm: the happy path,
  * lost replies, dropped sends, expiry, a crash between persist and send, an empty treasury, and a
  * memo anchor found in the transaction's logs. The machine is driven by poll(), not cron. */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { queueAnchorMemo } from '../../src/modules/anchoring/service.js';
 import { settlementOf } from '../../src/modules/wallet/settlement.js';
 import { generateKeypair } from '../../src/solana/keys.js';
@@ -11,6 +11,7 @@ import { signIn, signInAdmin, type SignedIn } from '../helpers/auth.js';
 import { BLOCKHASH_VALID_BLOCKS, LiteSvmPort } from '../helpers/litesvm-port.js';
 import { adjust, expectBalanced, fundedTreasury, machineOf, outboxEvents, startSolanaServer, wallet, type Treasury } from '../helpers/money.js';
 import type { TestServer } from '../helpers/server.js';
+import { createModel } from '../receipts/support.js';
 
 const USDC = 1_000_000;
 const TREASURY_TOKENS = 1_000 * USDC;
@@ -174,9 +175,14 @@ describe('receipt anchors', () => {
   it('sends the Merkle root as a legacy memo, found in the logs, and attaches the signature', async () => {
     const settlement = settlementOf(server.handle.context);
     const attached: [string, string][] = [];
+    const original = settlement.anchorAttacher;
+    // A bare anchor id with no receipts behind it: record what would be attached.
     settlement.anchorAttacher = async (_tx, anchorId, signature) => {
       attached.push([anchorId, signature]);
     };
+    onTestFinished(() => {
+      settlement.anchorAttacher = original;
+    });
     const root = 'ab'.repeat(32);
     const { db } = server.handle.context;
     await db.write((tx) => queueAnchorMemo(tx, 'solana', { anchorId: 'anc_test_1', rootHex: root }));
@@ -195,6 +201,30 @@ describe('receipt anchors', () => {
     expect(await db.write((tx2) => queueAnchorMemo(tx2, 'ledger', { anchorId: 'anc_test_2', rootHex: root }))).toBe(false);
     await machineOf(server).poll();
     expect(attached).toHaveLength(1);
+  });
+});
+
+describe('receipt anchors end to end', () => {
+  it('the anchor-receipts job puts each root on chain and the receipt proof shows the transaction', async () => {
+    const owner = await signIn(server);
+    const model = await createModel(server, owner);
+    const posted = await server.api('POST', `/api/v1/models/${model.id}/receipts`, {
+      token: owner.accessToken,
+      body: { receipts: [0, 1, 2].map((i) => ({ observedAt: new Date(Date.now() - (3 - i) * 60_000).toISOString(), metrics: { accuracy: 0.9 } })) },
+    });
+    expect(posted.status, JSON.stringify(posted.body)).toBe(201);
+    expect((await server.handle.context.scheduler.runNow('anchor-receipts')).status).toBe('succeeded');
+    const receiptId = posted.body.receipts[0].id as string;
+    const before = await server.api('GET', `/api/v1/receipts/${receiptId}/proof`, { token: owner.accessToken });
+    expect(before.body.anchor.transaction).toBeNull();
+    await machineOf(server).poll();
+    finalizeAll();
+    await machineOf(server).poll();
+    const proof = await server.api('GET', `/api/v1/receipts/${receiptId}/proof`, { token: owner.accessToken });
+    const signature = proof.body.anchor.transaction as string;
+    expect(signature).toEqual(expect.any(String));
+    const tx = await chain.getTransaction(signature, 'finalized');
+    expect(findMemosInLogs(tx!.logMessages)).toContain(anchorMemo(proof.body.root));
   });
 });
 

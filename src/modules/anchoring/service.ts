@@ -3,10 +3,10 @@
  * transaction (`driftshield:anchor:<rootHex>`), sent by the same durable machine as withdrawals,
  * and the signature is handed back to the receipts module once the memo is finalized.
  *
- * The receipts module, in the transaction that creates an anchor, calls
- * `queueAnchorMemo(tx, { anchorId, rootHex })`, and gives the settlement its attach function once:
- * `settlementOf(context).anchorAttacher = attachAnchorTransaction`. In ledger mode there is no chain
- * and queueAnchorMemo does nothing.
+ * Wiring (wallet/register.ts, solana mode only): an `addAnchorHook` of the receipts module calls
+ * `queueAnchorMemo` inside each anchor's creating transaction, and `attachAnchorTransaction` is the
+ * settlement's `anchorAttacher`, run in the transaction that records the memo as finalized. In
+ * ledger mode nothing is anchored on chain.
  */
 import type { Tx } from '../../db/connection.js';
 import type { DB } from '../../db/schema.js';

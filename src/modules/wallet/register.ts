@@ -1,6 +1,7 @@
 /** Money: the ledger, the wallet and settlement (ledger or solana mode), and receipt-anchor memos. */
 import type { AppContext } from '../../context.js';
-import { anchorSubjects } from '../anchoring/service.js';
+import { anchorSubjects, queueAnchorMemo } from '../anchoring/service.js';
+import { addAnchorHook, attachAnchorTransaction } from '../receipts/anchors.js';
 import { registerLedger } from '../ledger/register.js';
 import { settlementJobs } from './jobs.js';
 import { SettlementMachine } from './machine.js';
@@ -21,6 +22,16 @@ export function registerMoney(context: AppContext): void {
   machine.register(anchorSubjects(() => settlement.anchorAttacher));
   settlement.machine = machine;
   attachSettlement(context, settlement);
+
+  if (settlement.isSolana) {
+    // Each receipt anchor's Merkle root goes on chain as a memo, queued in the anchor's own
+    // transaction; the finalized memo's signature is stored on the anchor.
+    addAnchorHook(db, async (tx, anchor) => {
+      await queueAnchorMemo(tx, 'solana', { anchorId: anchor.id, rootHex: anchor.root });
+    });
+    settlement.anchorAttacher = attachAnchorTransaction;
+    context.outbox.subscribe('settlement-anchors', (event) => (event.kind === 'anchor.created' ? machine.kick() : undefined), { durable: false });
+  }
 
   registerWalletRoutes(context, settlement);
   for (const job of settlementJobs(context, settlement)) context.scheduler.register(job);
