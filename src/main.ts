@@ -94,8 +94,9 @@ async function main(argv: string[]): Promise<number> {
 
 async function serve(config: Config, noMigrate: boolean): Promise<number> {
   const server = await startServer(config, { noMigrate });
-  process.stdout.write(`DriftShield ${VERSION} listening on ${server.url} (data: ${config.dataDir})\n`);
-  await new Promise<void>((resolve) => {
+  // Handlers go in before the "listening" line: a supervisor that signals as soon as it reads the
+  // line must get a graceful shutdown, not the default SIGTERM action.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       server.context.logger.info({ signal }, 'signal received');
       server.close().then(resolve, (err: unknown) => {
@@ -107,6 +108,8 @@ async function serve(config: Config, noMigrate: boolean): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  process.stdout.write(`DriftShield ${VERSION} listening on ${server.url} (data: ${config.dataDir})\n`);
+  await stopped;
   return Number(process.exitCode ?? 0);
 }
 

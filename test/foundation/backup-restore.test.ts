@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connection.js';
+import { signIn, signInAdmin } from '../helpers/auth.js';
 import { startTestServer } from '../helpers/server.js';
 import { openSqlite, runCli, spawnServer, startConfigured, tempDir } from './support.js';
 
@@ -106,13 +107,32 @@ describe('backup', () => {
     }
   });
 
-  it('running the backup job over HTTP is for admins only', async () => {
-    const server = await startTestServer();
+  it('POST /api/v1/admin/jobs/backup/run runs the backup for an admin, and for nobody else', async () => {
+    const server = await startConfigured({ backup: { keep: 1 } });
     try {
-      const res = await server.api('POST', '/api/v1/admin/jobs/backup/run');
-      expect(res.status).toBe(401);
-      expect(res.body.code).toBe('unauthorized');
+      const anonymous = await server.api('POST', '/api/v1/admin/jobs/backup/run');
+      expect(anonymous.status).toBe(401);
+      const user = await signIn(server);
+      const notAdmin = await server.api('POST', '/api/v1/admin/jobs/backup/run', { token: user.accessToken });
+      expect(notAdmin.status).toBe(403);
       expect(fs.existsSync(path.join(server.dataDir, 'backups'))).toBe(false);
+
+      const admin = await signInAdmin(server);
+      for (let i = 0; i < 2; i++) {
+        const res = await server.api('POST', '/api/v1/admin/jobs/backup/run', { token: admin.accessToken });
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ job: 'backup', trigger: 'manual', status: 'succeeded', items: 1, error: null, startedAt: expect.stringMatching(/Z$/) });
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const backups = fs.readdirSync(path.join(server.dataDir, 'backups'));
+      expect(backups).toEqual([expect.stringMatching(/^driftshield-.*\.db$/)]);
+      const copy = openSqlite(path.join(server.dataDir, 'backups', backups[0]!), { readonly: true });
+      try {
+        // The copy holds the admin who asked for it.
+        expect(copy.prepare('SELECT role FROM users WHERE id = ?').get(admin.user.id)).toEqual({ role: 'admin' });
+      } finally {
+        copy.close();
+      }
     } finally {
       await server.close();
     }

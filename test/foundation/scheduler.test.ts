@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load.js';
 import type { AppContext } from '../../src/context.js';
 import { HttpError } from '../../src/http/errors.js';
+import { signIn, signInAdmin } from '../helpers/auth.js';
 import { startTestServer } from '../helpers/server.js';
 import { openSqlite, runCli, startConfigured, tempDir, waitFor, writeJson } from './support.js';
 
@@ -81,6 +82,36 @@ describe('scheduler', () => {
       slow.open();
       expect((await again).status).toBe('succeeded');
       await expect(scheduler.runNow('no-such-job')).rejects.toMatchObject({ status: 404 });
+    } finally {
+      slow.open();
+      await server.close();
+    }
+  });
+
+  it('GET /api/v1/admin/jobs and POST .../run: admins only, with recent runs, 409 while the job runs', async () => {
+    const slow = gatedJob('test-admin-slow');
+    const server = await startConfigured({}, { configure: (c: AppContext) => c.scheduler.register(slow.def) });
+    try {
+      const user = await signIn(server);
+      expect((await server.api('GET', '/api/v1/admin/jobs')).status).toBe(401);
+      expect((await server.api('GET', '/api/v1/admin/jobs', { token: user.accessToken })).status).toBe(403);
+      const admin = await signInAdmin(server);
+
+      const running = server.api('POST', '/api/v1/admin/jobs/test-admin-slow/run', { token: admin.accessToken });
+      await waitFor(() => slow.state.gate, 'the job to start');
+      const refused = await server.api('POST', '/api/v1/admin/jobs/test-admin-slow/run', { token: admin.accessToken });
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ code: 'job_running', status: 409 });
+      slow.open();
+      expect((await running).body).toMatchObject({ job: 'test-admin-slow', status: 'succeeded', items: 3 });
+
+      const list = await server.api('GET', '/api/v1/admin/jobs', { token: admin.accessToken });
+      expect(list.status).toBe(200);
+      const names = (list.body.jobs as Array<{ name: string }>).map((j) => j.name);
+      expect(names).toEqual(expect.arrayContaining(['backup', 'retention', 'test-admin-slow']));
+      const job = (list.body.jobs as Array<{ name: string; running: boolean; schedule: string; lastRuns: unknown[] }>).find((j) => j.name === 'test-admin-slow');
+      expect(job).toMatchObject({ running: false, schedule: '0 0 1 1 *', lastRuns: [expect.objectContaining({ status: 'succeeded', items: 3, trigger: 'manual' })] });
+      expect((await server.api('POST', '/api/v1/admin/jobs/nope/run', { token: admin.accessToken })).status).toBe(404);
     } finally {
       slow.open();
       await server.close();
