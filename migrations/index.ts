@@ -5,6 +5,7 @@ import { migration as m0002 } from './0002_identity.js';
 import { migration as m0003 } from './0003_models_receipts.js';
 import { migration as m0004 } from './0004_ledger.js';
 import { migration as m0005 } from './0005_notifications.js';
+import { migration as m0006 } from './0006_generated_secrets.js';
 
-export const migrations: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005];
+export const migrations: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006];
 export type { Migration };

@@ -42,6 +42,7 @@ export async function backupDatabase(db: Database, outFile: string, onProgress?:
       },
     });
     onProgress?.(totalPages, totalPages); // better-sqlite3 reports every step but the last
+    fs.chmodSync(tmp, 0o600); // the copy carries the server's generated keys
   } finally {
     if (reader.inTransaction) reader.exec('COMMIT');
     reader.close();
@@ -105,7 +106,7 @@ export function restoreDatabase(dataDir: string, file: string, options: { native
   const total = fs.statSync(file).size;
   const tmp = `${target}.restoring`;
   const input = fs.openSync(file, 'r');
-  const output = fs.openSync(tmp, 'w', 0o600);
+  const output = fs.openSync(tmp, 'w', 0o600); // the database carries the server's generated keys
   try {
     const chunk = Buffer.alloc(4 * 1024 * 1024);
     let done = 0;

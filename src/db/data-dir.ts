@@ -91,29 +91,3 @@ export function acquireLock(dataDir: string): () => void {
   }
   throw new DataDirError(`cannot lock data directory ${dataDir}`);
 }
-
-/**
- * Reads a secret file from the data dir, generating it on first use with `create()`.
- * Secrets are written mode 0600 and never logged.
- */
-export function dataDirSecret(dataDir: string, name: string, create: () => Buffer): Buffer {
-  const dir = path.join(dataDir, 'secrets');
-  const file = path.join(dir, name);
-  try {
-    return fs.readFileSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const value = create();
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, value, { mode: 0o600 });
-  try {
-    fs.linkSync(tmp, file); // fails if another process created it first: keep theirs
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-  return fs.readFileSync(file);
-}

@@ -374,6 +374,13 @@ export interface ModelTables {
   };
 }
 
+export interface GeneratedSecretsTable {
+  name: string;
+  value: Buffer;
+  created_at: number;
+}
+
 export interface DB extends FoundationTables, IdentityTables, ModelTables, LedgerTables, NotificationTables {
   schema_migrations: { id: number; name: string; applied_at: number };
+  generated_secrets: GeneratedSecretsTable;
 }

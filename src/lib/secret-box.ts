@@ -1,22 +1,23 @@
 /**
  * Encryption of small secrets at rest (pull-monitoring auth headers, integration tokens):
- * AES-256-GCM with a random 96-bit nonce under a key kept in <data>/secrets/secret-box.key.
+ * AES-256-GCM with a random 96-bit nonce under a key the server generates and keeps in its database.
  * Sealed form: "v1." + base64url(nonce || tag || ciphertext). Optional associated data binds a
  * sealed value to its owner (e.g. the model id), so a ciphertext copied to another row fails to open.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { dataDirSecret } from '../db/data-dir.js';
+import type { Database } from '../db/connection.js';
+import { storedSecret } from '../db/secrets.js';
 
-const KEY_FILE = 'secret-box.key';
+const KEY_NAME = 'secret-box-key';
 
 export class SecretBox {
   constructor(private readonly key: Buffer) {
     if (key.length !== 32) throw new Error('secret-box key must be 32 bytes');
   }
 
-  /** The data dir's box, its key generated on first use. */
-  static forDataDir(dataDir: string): SecretBox {
-    return new SecretBox(dataDirSecret(dataDir, KEY_FILE, () => randomBytes(32)));
+  /** The server's box, its key generated on first use and stored in the database. */
+  static forDatabase(db: Database): SecretBox {
+    return new SecretBox(storedSecret(db, KEY_NAME, () => randomBytes(32)));
   }
 
   seal(plaintext: string, associatedData = ''): string {

@@ -13,7 +13,7 @@ import { registerUserRoutes } from './users/routes.js';
 
 export function registerIdentity(context: AppContext): void {
   const { config, db } = context;
-  const signer = new TokenSigner(config.auth.jwtSecret, context.dataDir, config.auth.accessTokenTtlSeconds);
+  const signer = new TokenSigner(config.auth.jwtSecret, db, config.auth.accessTokenTtlSeconds);
   const usage = new KeyUsageRecorder(db);
   context.authenticator = new IdentityAuthenticator(db, signer, usage);
   const auth = new AuthService(db, signer, () => {

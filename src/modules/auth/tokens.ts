@@ -4,7 +4,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { dataDirSecret } from '../../db/data-dir.js';
+import type { Database } from '../../db/connection.js';
+import { storedSecret } from '../../db/secrets.js';
 
 export interface AccessClaims {
   sub: string;
@@ -16,10 +17,10 @@ export class TokenSigner {
 
   constructor(
     secret: string | undefined,
-    dataDir: string,
+    db: Database,
     private readonly ttlSeconds: number,
   ) {
-    this.key = secret ? new TextEncoder().encode(secret) : new Uint8Array(dataDirSecret(dataDir, 'jwt-signing.key', () => randomBytes(64)));
+    this.key = secret ? new TextEncoder().encode(secret) : new Uint8Array(storedSecret(db, 'jwt-signing-key', () => randomBytes(64)));
   }
 
   get accessTtlSeconds(): number {

@@ -12,8 +12,8 @@ import { ProfileCache } from './service.js';
 
 export function registerModels(context: AppContext): void {
   const { config, db } = context;
-  const oracle = Oracle.load(config, context.dataDir);
-  const box = SecretBox.forDataDir(context.dataDir);
+  const oracle = Oracle.load(config, context.db);
+  const box = SecretBox.forDatabase(context.db);
   const profiles = new ProfileCache(db);
   const recorder = new ReceiptRecorder(db, oracle, { storeCurrentValues: config.receipts.storeCurrentValues });
   const pull: PullDeps = { db, box, config, recorder, profiles };

@@ -28,7 +28,7 @@ export interface SealedConfig {
 /** Keys of the messaging modules: the data dir's secret box and the key model webhook secrets derive from. */
 export interface MessagingKeys {
   box: SecretBox;
-  /** <data>/secrets/model-webhook.key */
+  /** Signs deliveries to models' webhook URLs; generated once and kept in the database. */
   modelWebhookKey: Buffer;
 }
 

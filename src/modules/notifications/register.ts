@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../../context.js';
-import { dataDirSecret } from '../../db/data-dir.js';
+import { storedSecret } from '../../db/secrets.js';
 import { SecretBox } from '../../lib/secret-box.js';
 import { registerLogRoutes } from '../analytics/logs.js';
 import { registerAnalyticsRoutes } from '../analytics/routes.js';
@@ -20,8 +20,8 @@ export function registerMessaging(context: AppContext): void {
   const { db, config } = context;
 
   const keys: MessagingKeys = {
-    box: SecretBox.forDataDir(context.dataDir),
-    modelWebhookKey: dataDirSecret(context.dataDir, 'model-webhook.key', () => randomBytes(32)),
+    box: SecretBox.forDatabase(db),
+    modelWebhookKey: storedSecret(db, 'model-webhook-key', () => randomBytes(32)),
   };
   const channels = new Channels(config);
   const deliverer = new Deliverer(context, channels, keys);

@@ -15,7 +15,7 @@ export const verifyCommand: CliCommand = {
     if (flags.model === true && !model) throw new CliError('usage: driftshield verify [--model ID] [--json]');
     const tables = db.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'receipts'").get();
     if (!tables) throw new CliError('this database has no receipts yet (run "driftshield migrate up")');
-    const raw = Oracle.existingPublicKey(config, config.dataDir);
+    const raw = Oracle.existingPublicKey(config, db);
     const publicKey = raw ? publicKeyObject(raw) : null;
     const ids = model
       ? [model]

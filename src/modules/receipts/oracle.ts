@@ -1,19 +1,20 @@
 /**
  * The system oracle's ed25519 key, which signs receipt hashes and anchor roots. It comes from
  * config (`oracle.keypairPath` / `oracle.keypair`, Solana CLI JSON: 32-byte seed then public key)
- * or is generated into <data>/secrets/oracle-ed25519.seed on first start. Signing uses node:crypto
+ * or is generated on first start and kept in the database (generated_secrets), so a backup of the
+ * database restores a server that still signs as the same oracle. Signing uses node:crypto
  * with a KeyObject (OpenSSL), several times faster than a pure-JS ed25519; batches sign on the libuv
  * thread pool so the event loop keeps serving requests.
  */
 import { createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import bs58 from 'bs58';
 import type { Config } from '../../config/schema.js';
 import { ConfigError } from '../../config/load.js';
-import { dataDirSecret } from '../../db/data-dir.js';
+import type { Database } from '../../db/connection.js';
+import { existingSecret, storedSecret } from '../../db/secrets.js';
 
-const SEED_FILE = 'oracle-ed25519.seed';
+const SEED_NAME = 'oracle-ed25519-seed';
 // DER prefixes of an ed25519 PKCS#8 private key and SPKI public key (RFC 8410).
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -82,16 +83,16 @@ export class Oracle {
   }
 
   /** The configured key, else the data dir's (generated on first use). */
-  static load(config: Pick<Config, 'oracle'>, dataDir: string): Oracle {
-    return new Oracle(configuredSeed(config) ?? dataDirSecret(dataDir, SEED_FILE, () => randomBytes(32)));
+  static load(config: Pick<Config, 'oracle'>, db: Database): Oracle {
+    return new Oracle(configuredSeed(config) ?? storedSecret(db, SEED_NAME, () => randomBytes(32)));
   }
 
   /** The oracle's public key without creating one (for offline verification); null when none exists yet. */
-  static existingPublicKey(config: Pick<Config, 'oracle'>, dataDir: string): Buffer | null {
+  static existingPublicKey(config: Pick<Config, 'oracle'>, db: Database): Buffer | null {
     const seed = configuredSeed(config);
     if (seed) return new Oracle(seed).publicKey;
-    const file = path.join(dataDir, 'secrets', SEED_FILE);
-    return fs.existsSync(file) ? new Oracle(fs.readFileSync(file)).publicKey : null;
+    const stored = existingSecret(db, SEED_NAME);
+    return stored ? new Oracle(stored).publicKey : null;
   }
 
   /** base58 signature over `message` (for receipts: the 32 hash bytes). */
