@@ -197,9 +197,24 @@ function parsePart(schema: z.ZodType | undefined, value: unknown, where: 'params
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
-    errors.push({ in: where, path: issue.path.map(String).join('.'), message: issue.message });
+    for (const f of fieldIssues(issue)) errors.push({ in: where, path: f.path.map(String).join('.'), message: f.message });
   }
   return undefined;
+}
+
+/**
+ * zod reports a failed union as one "Invalid input" at the union itself. Name the fields of the
+ * branch the value was meant for instead (one whose type matched, with the fewest issues), so a
+ * client learns which field is wrong; when no branch's type matched, say which types would do.
+ */
+function fieldIssues(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): { path: PropertyKey[]; message: string }[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [{ path, message: issue.message }];
+  const rootTypeMismatch = (i: z.core.$ZodIssue) => i.path.length === 0 && i.code === 'invalid_type';
+  const matched = issue.errors.filter((branch) => branch.length > 0 && !branch.some(rootTypeMismatch));
+  if (matched.length) return matched.reduce((a, b) => (b.length < a.length ? b : a)).flatMap((i) => fieldIssues(i, path));
+  const expected = [...new Set(issue.errors.flat().flatMap((i) => (i.code === 'invalid_type' && i.path.length === 0 ? [i.expected] : [])))];
+  return [{ path, message: expected.length ? `Invalid input: expected ${expected.join(' or ')}` : issue.message }];
 }
 
 function idempotencyScope(actor: Actor, spec: { method: Method; path: string }): string {
