@@ -68,6 +68,7 @@ async function readAsOwner(kind: ResourceKind, id: string): Promise<{ status: nu
       return { status: res.status, body: res.body ? { ...(res.body as object), nextRunAt: null } : null };
     }
     case 'model':
+    case 'publicModel':
       return get(`/api/v1/models/${id}`);
     case 'receipt':
       return get(`/api/v1/receipts/${id}`);
@@ -152,6 +153,35 @@ describe('authorization matrix: a second user gets 404/403 on private data and c
       expect(problems, problems.join('\n')).toEqual([]);
       const after = await readAsOwner(entry.kind, id);
       expect(after, `A's ${entry.kind} changed`).toEqual(before);
+    });
+  }
+
+  // A public model: anyone may read it, only its owner may change it (403, or 404) or read its secrets.
+  const modelOps = paramOps.filter((o) => PATH_RESOURCES[o.path]?.kind === 'model');
+  for (const op of modelOps) {
+    const mayRead = op.method === 'GET' && !op.path.endsWith('/secret');
+    it(`${op.key} on A's public model: B and B's key ${mayRead ? 'may read' : 'get 403/404'}, nothing changes`, async () => {
+      const id = await owned.get('publicModel');
+      const before = await readAsOwner('publicModel', id);
+      expect(before.status).toBe(200);
+      const req = requestFor(op, id);
+      const problems: string[] = [];
+      for (const [who, credential] of [
+        ['user B', { Authorization: `Bearer ${b.accessToken}` }],
+        ["B's API key", { 'X-API-Key': bKey }],
+      ] as const) {
+        const fp = snapshots.take();
+        const res = await send(server.url, { method: op.method, path: req.path, headers: { ...req.headers, ...credential }, ...(req.body !== undefined ? { body: req.body } : {}) });
+        await server.handle.context.outbox.settle();
+        const where = `${op.method} ${req.path} as ${who}`;
+        if (res.status >= 500) problems.push(`${where}: ${res.status}`);
+        if (!mayRead && res.status !== 403 && res.status !== 404) problems.push(`${where}: expected 403 or 404, got ${res.status} ${res.text.slice(0, 200)}`);
+        if (res.status >= 400) problems.push(...problemViolations(res).map((p) => `${where}: ${p}`));
+        const changed = changedTables(fp, snapshots.take());
+        if (!mayRead && changed.length) problems.push(`${where}: changed tables ${changed.join(', ')}`);
+      }
+      expect(problems, problems.join('\n')).toEqual([]);
+      expect(await readAsOwner('publicModel', id), "A's public model changed").toEqual(before);
     });
   }
 

@@ -13,7 +13,7 @@ import nacl from 'tweetnacl';
 import type { SignedIn } from '../helpers/auth.js';
 import type { TestServer } from '../helpers/server.js';
 
-export type ResourceKind = 'apiKey' | 'user' | 'job' | 'model' | 'receipt' | 'integration' | 'withdrawal' | 'deposit' | 'notification';
+export type ResourceKind = 'apiKey' | 'user' | 'job' | 'model' | 'publicModel' | 'receipt' | 'integration' | 'withdrawal' | 'deposit' | 'notification';
 
 export interface PathResource {
   kind: ResourceKind;
@@ -168,6 +168,11 @@ export class ResourceFactory {
       }
       case 'model':
         return this.model();
+      case 'publicModel': {
+        const m = await ok(this.server, 'POST', '/api/v1/models', t, { ...(this.bodies['POST /api/v1/models'] as object), name: 'e2e public model', visibility: 'public' });
+        await ok(this.server, 'PUT', `/api/v1/models/${m.id}/reference`, t, this.bodies['PUT /api/v1/models/{id}/reference']);
+        return m.id as string;
+      }
       case 'receipt': {
         const modelId = await this.model();
         const body = { ...(this.bodies['POST /api/v1/models/{id}/receipts'] as object), observedAt: new Date().toISOString() };
