@@ -1,10 +1,14 @@
 /** The HTTP pipeline: problem+json errors, request ids, security headers, CORS, compression, operational endpoints, OpenAPI, UI. */
 import http from 'node:http';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { AppContext } from '../../src/context.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { startServer } from '../../src/server.js';
+import { tempDir, testConfig } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
-import { openSqlite, startConfigured } from './support.js';
+import { openSqlite, startConfigured, waitFor } from './support.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -291,6 +295,34 @@ describe('/metrics with a token', () => {
       expect(ok.body).toContain('driftshield_db_size_bytes');
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('request logs', () => {
+  it('writes one structured JSON line per request, and the cause of a 500 with its request id', async () => {
+    const out = new PassThrough();
+    const lines: Array<Record<string, any>> = [];
+    out.on('data', (d: Buffer) => {
+      for (const l of d.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, any>);
+    });
+    const handle = await startServer(testConfig(tempDir(), { log: { level: 'info' } }), {
+      logger: createLogger('info', { destination: out }),
+      announce: () => undefined,
+      configure: testRoutes,
+    });
+    try {
+      await fetch(`${handle.url}/api/v1/test/echo`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Request-Id': 'log-line-test-1' }, body: JSON.stringify({ name: 'a', count: 1 }) });
+      await fetch(`${handle.url}/api/v1/test/explode`, { headers: { 'X-Request-Id': 'log-line-test-2' } });
+      const ok = await waitFor(() => lines.find((l) => l.requestId === 'log-line-test-1'), 'the request line');
+      expect(ok).toMatchObject({ msg: 'request', method: 'POST', route: '/api/v1/test/echo', status: 200, actor: 'anonymous', durationMs: expect.any(Number) });
+      expect(lines.filter((l) => l.requestId === 'log-line-test-1')).toHaveLength(1);
+      const failed = await waitFor(() => lines.find((l) => l.requestId === 'log-line-test-2'), 'the failure line');
+      expect(failed).toMatchObject({ msg: 'request failed', status: 500, route: '/api/v1/test/explode', level: 50 });
+      expect(failed.err.message).toContain('password=hunter2'); // the cause is in the log, not in the response
+      expect(failed.err.stack).toContain('http.test.ts');
+    } finally {
+      await handle.close();
     }
   });
 });
