@@ -627,6 +627,26 @@ describe('route fuzz: every OpenAPI operation keeps the bad-input contract', () 
     });
   }
 
+  it('after the whole fuzz, money is intact: the ledger sums to zero, caches match entries, no balance is negative', async () => {
+    const tables = new Set((server.handle.context.db.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
+    if (!tables.has('ledger_entries')) return;
+    const sqlite = server.handle.context.db.sqlite;
+    const total = sqlite.prepare('SELECT COALESCE(SUM(amount_micros), 0) AS total, COUNT(*) AS n FROM ledger_entries').get() as { total: number; n: number };
+    expect(total.n, 'the fuzz moved no money at all (adjustments and withdrawals should have run)').toBeGreaterThan(0);
+    expect(total.total).toBe(0);
+    const unbalanced = sqlite.prepare('SELECT transaction_id FROM ledger_entries GROUP BY transaction_id HAVING SUM(amount_micros) != 0').all();
+    expect(unbalanced).toEqual([]);
+    const negative = sqlite.prepare('SELECT code, balance_micros FROM ledger_accounts WHERE balance_micros < 0 AND allow_negative = 0').all();
+    expect(negative).toEqual([]);
+    const drift = sqlite.prepare('SELECT a.code FROM ledger_accounts a LEFT JOIN (SELECT account_id, SUM(amount_micros) AS s FROM ledger_entries GROUP BY account_id) e ON e.account_id = a.id WHERE a.balance_micros != COALESCE(e.s, 0)').all();
+    expect(drift).toEqual([]);
+    if (ops.some((o) => o.key === 'GET /api/v1/admin/ledger/check')) {
+      const check = await server.api('GET', '/api/v1/admin/ledger/check', { token: actors.admin.accessToken });
+      expect(check.status).toBe(200);
+      expect(check.body).toMatchObject({ balanced: true, totalMicros: 0, mismatches: [] });
+    }
+  });
+
   for (const known of KNOWN_500S) {
     const op = ops.find((o) => o.key === known.op);
     it.fails(`${known.op} [${known.label}] (known bug: ${known.bug})`, async () => {
