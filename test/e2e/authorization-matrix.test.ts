@@ -19,7 +19,11 @@
  *    A's private resources.
  *  - The owner check is real: A gets a 2xx reading each of its resources, so B's 404 is not
  *    simply "no such id".
+ *  - A public model is readable by B but only A may change it or read its webhook secret.
+ *  - Live updates: B, B's key and anonymous clients are refused A's `user:` room and private
+ *    `model:` room over Socket.IO, while A is admitted.
  */
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../../src/http/actor.js';
 import { createApiKey, signIn, signInAdmin } from '../helpers/auth.js';
@@ -184,6 +188,38 @@ describe('authorization matrix: a second user gets 404/403 on private data and c
       expect(await readAsOwner('publicModel', id), "A's public model changed").toEqual(before);
     });
   }
+
+  it("live updates: B, B's key and anonymous cannot join A's user room or private model room; A can", async () => {
+    const modelId = ids.get('model');
+    const publicId = await owned.get('publicModel');
+    const rooms = [`user:${a.user.id}`, ...(modelId ? [`model:${modelId}`] : [])];
+    const join = async (auth: Record<string, string>, room: string) => {
+      const socket = io(server.url, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          socket.once('connect', () => resolve());
+          socket.once('connect_error', reject);
+        });
+        return (await socket.emitWithAck('subscribe', { room })) as { ok: boolean; error?: string };
+      } finally {
+        socket.close();
+      }
+    };
+    const refusedJoins: string[] = [];
+    for (const room of rooms) {
+      for (const [who, auth] of [
+        ['B', { token: b.accessToken }],
+        ["B's key", { token: bKey }],
+        ['anonymous', {}],
+      ] as const) {
+        const ack = await join(auth, room);
+        if (ack.ok) refusedJoins.push(`${who} joined ${room}`);
+      }
+      expect((await join({ token: a.accessToken }, room)).ok, `A cannot join its own ${room}`).toBe(true);
+    }
+    expect(refusedJoins).toEqual([]);
+    expect((await join({ token: b.accessToken }, `model:${publicId}`)).ok, 'a public model room is open to others').toBe(true);
+  });
 
   const listOps = ops.filter((o) => o.method === 'GET' && o.pathParams.length === 0 && !o.path.includes('/admin/') && !o.path.endsWith('/openapi.json'));
   it("list endpoints never show A's private resources to B, B's key or anonymous, whatever the query says", async () => {
