@@ -151,7 +151,7 @@ export const ConfigSchema = z
       .prefault({}),
     oracle: z
       .object({
-        keypairPath: z.string().min(1).optional().describe('Ed25519 key signing receipts and anchors, as a Solana CLI keypair file (JSON array of 64 bytes). Default: generated into <data>/secrets on first start.'),
+        keypairPath: z.string().min(1).optional().describe('Ed25519 key signing receipts and anchors, as a Solana CLI keypair file (JSON array of 64 bytes). Default: generated on first start and kept in the database.'),
         keypair: z.string().min(1).optional().describe('The oracle keypair JSON itself, instead of a file.'),
       })
       .strict()

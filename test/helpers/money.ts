@@ -3,8 +3,6 @@
  * on a LiteSvmPort, or on the production RPC adapter), a funded treasury, credits through the
  * admin API, and the ledger check every test file ends with.
  */
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema.js';
@@ -55,23 +53,12 @@ export function startSolanaServer(
   port: SolanaPort | null,
   treasury: Treasury,
   mint: string,
-  extra: { dataDir?: string; overrides?: DeepPartial<ConfigInput>; rpcUrl?: string; fastSigner?: boolean } = {},
+  extra: { dataDir?: string; overrides?: DeepPartial<ConfigInput>; rpcUrl?: string } = {},
 ): Promise<TestServer> {
   return startMoneyServer(
     { ...solanaConfig(treasury, mint, extra.rpcUrl), ...(extra.overrides ?? {}) },
-    { dataDir: extra.dataDir, configure: port ? (context) => useSolanaPort(context, port, extra.fastSigner ? { treasury: nodeSigner(treasury.file) } : {}) : undefined },
+    { dataDir: extra.dataDir, configure: port ? (context) => useSolanaPort(context, port) : undefined },
   );
-}
-
-/**
- * The keypair in `file`, signing with Node's native ed25519 (byte-identical signatures, ~70x faster
- * than tweetnacl here), for tests that sign thousands of transactions.
- */
-export function nodeSigner(file: string): SolanaKeypair {
-  const bytes = Uint8Array.from(JSON.parse(fs.readFileSync(file, 'utf8')) as number[]);
-  const key = crypto.createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), bytes.subarray(0, 32)]), format: 'der', type: 'pkcs8' });
-  const publicKey = bytes.slice(32);
-  return { address: bs58.encode(publicKey), publicKey, sign: (message) => new Uint8Array(crypto.sign(null, message, key)) };
 }
 
 export function machineOf(server: TestServer): SettlementMachine {

@@ -63,7 +63,7 @@ const randomAddress = () => bs58.encode(randomBytes(32));
 beforeAll(async () => {
   const treasury = await fundedTreasury(chain, mint, BigInt(1_000_000 * USDC));
   treasuryAddress = treasury.keypair.address;
-  server = await startSolanaServer(faulty, treasury, mint, { fastSigner: true, overrides: { withdrawals: { dailyLimitMicros: 1_000_000 * USDC } } });
+  server = await startSolanaServer(faulty, treasury, mint, { overrides: { withdrawals: { dailyLimitMicros: 1_000_000 * USDC } } });
 });
 afterAll(async () => {
   await server?.close();
