@@ -28,7 +28,7 @@ Commands:
   migrate status|up|down     show or apply migrations (--to N)
   backup [--out FILE]        online backup of the database (default: <data>/backups/)
   restore FILE               replace the database with a backup (server must be stopped)
-${cliCommands.map((c) => `  ${c.usage.padEnd(27)}${c.summary}`).join('\n')}
+${cliCommands.map((c) => `  ${c.usage.padEnd(27)}${c.usage.length >= 27 ? `\n${' '.repeat(29)}` : ''}${c.summary}`).join('\n')}
 
 Options:
   --config PATH              config file (default ./driftshield.config.json, or DRIFTSHIELD_CONFIG)
@@ -41,23 +41,7 @@ Options:
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: false,
-    options: {
-      config: { type: 'string' },
-      'data-dir': { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'no-migrate': { type: 'boolean' },
-      to: { type: 'string' },
-      out: { type: 'string' },
-      wallet: { type: 'string' },
-      version: { type: 'boolean', short: 'v' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values, positionals } = parseCommandLine(argv);
   if (values.version) {
     process.stdout.write(`${VERSION}\n`);
     return 0;
@@ -89,6 +73,33 @@ async function main(argv: string[]): Promise<number> {
       if (!extra) throw new UsageError(`unknown command "${command}"`);
       return withDatabase(config, (db) => extra.run({ config, db, args: rest, flags: values, out: (line) => process.stdout.write(`${line}\n`) }));
     }
+  }
+}
+
+/** Parses flags strictly: a mistyped flag is a usage error, not silently ignored. */
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string' },
+        'data-dir': { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'no-migrate': { type: 'boolean' },
+        to: { type: 'string' },
+        out: { type: 'string' },
+        wallet: { type: 'string' },
+        model: { type: 'string' },
+        json: { type: 'boolean' },
+        version: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
 }
 

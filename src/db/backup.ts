@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './connection.js';
-import { DB_FILE, DataDirError, lockHolder } from './data-dir.js';
+import { DB_FILE, DataDirError, acquireLock, lockHolder } from './data-dir.js';
 
 export type Progress = (done: number, total: number) => void;
 
@@ -93,7 +93,17 @@ export function restoreDatabase(dataDir: string, file: string, options: { native
   if (holder !== null) throw new DataDirError(`a DriftShield server (pid ${holder}) is using ${dataDir}; stop it before restoring`);
   const problems = checkIntegrity(file, options.nativeBinding);
   if (problems.length) throw new DataDirError(`${file} failed the integrity check: ${problems.slice(0, 5).join('; ')}`);
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Hold the data dir while the files move, so a server cannot start on a half-restored database.
+  const release = acquireLock(dataDir);
+  try {
+    return replaceDatabase(dataDir, file, options.onProgress);
+  } finally {
+    release();
+  }
+}
+
+function replaceDatabase(dataDir: string, file: string, onProgress?: Progress): { replacedWith: string; keptAs: string | null } {
   const target = path.join(dataDir, DB_FILE);
   let keptAs: string | null = null;
   if (fs.existsSync(target)) {
@@ -113,7 +123,7 @@ export function restoreDatabase(dataDir: string, file: string, options: { native
     for (let n = fs.readSync(input, chunk); n > 0; n = fs.readSync(input, chunk)) {
       fs.writeSync(output, chunk, 0, n);
       done += n;
-      options.onProgress?.(done, total);
+      onProgress?.(done, total);
     }
     fs.fsyncSync(output);
   } finally {

@@ -188,4 +188,11 @@ describe('the CLI and configuration', () => {
     expect(res.stderr).toContain('unknown command "frobnicate"');
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('exits 2 for a mistyped flag instead of ignoring it', async () => {
+    const res = await runCli(['serve', '--prot', '4000', '--data-dir', path.join(tempDir(), 'd')]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain("Unknown option '--prot'");
+    expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
 });

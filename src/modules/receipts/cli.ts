@@ -10,9 +10,8 @@ export const verifyCommand: CliCommand = {
   usage: 'verify [--model ID]',
   summary: "check receipt chains (hashes, links, oracle signatures) and report each model's first break",
   async run({ config, db, args, flags, out }) {
-    // `--model ID` arrives as model=true plus a positional when the option is not declared to the parser.
-    const model = typeof flags.model === 'string' ? flags.model : flags.model === true ? args[0] : undefined;
-    if (flags.model === true && !model) throw new CliError('usage: driftshield verify [--model ID] [--json]');
+    const model = typeof flags.model === 'string' ? flags.model : undefined;
+    if (args.length > 0) throw new CliError('usage: driftshield verify [--model ID] [--json]');
     const tables = db.sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'receipts'").get();
     if (!tables) throw new CliError('this database has no receipts yet (run "driftshield migrate up")');
     const raw = Oracle.existingPublicKey(config, db);
