@@ -56,17 +56,7 @@ import { PATH_RESOURCES, ResourceFactory, knownBodies } from './resources.js';
 // Known 5xx bugs in modules this suite does not own: the case is skipped in the operation's test
 // and replayed on its own as `it.fails`, so the suite stays green until the bug is fixed (and then
 // goes red, asking for the entry to be removed).
-const KNOWN_500S: { op: string; label: string; who: 'anonymous' | 'user' | 'admin'; bug: string }[] = [
-  {
-    // The ReceiptInput refine accepts metadata that canonicalJson() can serialise on its own (at most
-    // 200 levels deep), but the receipt document nests metadata one level further down, so hashing
-    // the document throws CanonicalJsonError ("nested deeper than 200 levels") -> 500 instead of 400.
-    op: 'POST /api/v1/models/{id}/receipts',
-    label: 'metadata = 200-deep object',
-    who: 'user',
-    bug: 'receipts: 200-deep metadata passes validation, then canonical JSON of the receipt document throws (500)',
-  },
-];
+const KNOWN_500S: { op: string; label: string; who: 'anonymous' | 'user' | 'admin'; bug: string }[] = [];
 
 // The server runs in this process: keep enough stack frames to see where a 500 came from.
 Error.stackTraceLimit = 40;

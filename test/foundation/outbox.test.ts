@@ -53,6 +53,38 @@ describe('outbox', () => {
     }
   });
 
+  it('hands a batch subscriber a page of events at once and retries a failing page whole', async () => {
+    const calls: number[][] = [];
+    let failFirst = true;
+    const server = await startConfigured({}, {
+      configure: (c) =>
+        c.outbox.subscribeBatch(
+          'test.batch',
+          (events) => {
+            calls.push(mine(events).map((e) => e.payload.n));
+            if (failFirst) {
+              failFirst = false;
+              throw new Error('transient');
+            }
+          },
+          { durable: true },
+        ),
+    });
+    try {
+      await server.handle.context.db.write(async (tx) => {
+        for (let n = 1; n <= 5; n++) await emit(tx, 'test.happened', { n });
+      });
+      await waitFor(() => calls.length === 2, 'retried page');
+      // One call for all five events, then the same page again after the failure.
+      expect(calls).toEqual([
+        [1, 2, 3, 4, 5],
+        [1, 2, 3, 4, 5],
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('emits nothing from a rolled-back transaction', async () => {
     const received: StoredEvent[] = [];
     const server = await startConfigured({}, {

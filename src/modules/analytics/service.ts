@@ -35,13 +35,18 @@ export async function recordClientEvents(tx: Tx, who: { userId: string | null; s
   return events.length;
 }
 
-/** The analytics subscriber: counts each domain event under its kind, attributed to the user it names. */
-export async function recordServerEvent(tx: Tx, event: StoredEvent): Promise<void> {
-  const p = event.payload as Record<string, unknown>;
-  const userId = [p.userId, p.ownerId].find((v): v is string => typeof v === 'string') ?? null;
+/** The analytics subscriber: counts each domain event under its kind, attributed to the user it names, one insert per page of events. */
+export async function recordServerEvents(tx: Tx, events: readonly StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
   await tx
     .insertInto('analytics_events')
-    .values({ name: event.kind, source: 'server', session_id: null, user_id: userId, path: null, properties: null, day: dayOf(event.createdAt), created_at: event.createdAt })
+    .values(
+      events.map((event) => {
+        const p = event.payload as Record<string, unknown>;
+        const userId = [p.userId, p.ownerId].find((v): v is string => typeof v === 'string') ?? null;
+        return { name: event.kind, source: 'server' as const, session_id: null, user_id: userId, path: null, properties: null, day: dayOf(event.createdAt), created_at: event.createdAt };
+      }),
+    )
     .execute();
 }
 

@@ -9,7 +9,7 @@ import { storedSecret } from '../../db/secrets.js';
 import { SecretBox } from '../../lib/secret-box.js';
 import { registerLogRoutes } from '../analytics/logs.js';
 import { registerAnalyticsRoutes } from '../analytics/routes.js';
-import { recordServerEvent } from '../analytics/service.js';
+import { recordServerEvents } from '../analytics/service.js';
 import { registerIntegrationRoutes } from '../integrations/routes.js';
 import { Channels } from './channels.js';
 import { Deliverer, type MessagingKeys } from './deliverer.js';
@@ -35,7 +35,8 @@ export function registerMessaging(context: AppContext): void {
     },
     { durable: true },
   );
-  context.outbox.subscribe('analytics', (event) => db.write((tx) => recordServerEvent(tx, event)), { durable: true });
+  // One transaction per page of events: a 1,000-receipt batch must not cost 1,000 commits here.
+  context.outbox.subscribeBatch('analytics', (events) => db.write((tx) => recordServerEvents(tx, events)), { durable: true });
 
   context.scheduler.register({
     name: 'deliver-notifications',

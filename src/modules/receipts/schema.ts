@@ -5,6 +5,16 @@ import { FeatureName, MetricName, ValueColumn } from '../models/schema.js';
 
 export const MAX_BATCH = 1000;
 const MAX_METADATA_CHARS = 16_384;
+/** Metadata is nested inside the receipt document, which is canonicalized as a whole: keep it shallow. */
+const MAX_METADATA_DEPTH = 32;
+
+function depthOf(value: unknown, limit: number): number {
+  if (value === null || typeof value !== 'object') return 0;
+  if (limit <= 0) return 1;
+  let deepest = 0;
+  for (const child of Object.values(value)) deepest = Math.max(deepest, depthOf(child, limit - 1));
+  return deepest + 1;
+}
 
 const Iso = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone' });
 
@@ -21,12 +31,13 @@ export const ReceiptInput = z
     metadata: z
       .record(z.string().max(100), z.unknown())
       .refine((m) => {
+        if (depthOf(m, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH) return false;
         try {
           return canonicalJson(m).length <= MAX_METADATA_CHARS;
         } catch {
           return false;
         }
-      }, `must be JSON of at most ${MAX_METADATA_CHARS} characters (no lone surrogates)`)
+      }, `must be JSON of at most ${MAX_METADATA_CHARS} characters and ${MAX_METADATA_DEPTH} levels deep (no lone surrogates)`)
       .optional(),
   })
   .strict()
