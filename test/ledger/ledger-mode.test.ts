@@ -152,6 +152,8 @@ describe('withdrawals in ledger mode', () => {
     const events = (await outboxEvents(server, 'withdrawal.updated')).filter((e) => e.payload.withdrawalId === res.body.id);
     expect(events.map((e) => e.payload.status)).toEqual(['pending', 'confirmed']);
     expect(events[0]!.rooms).toEqual([`user:${dave.user.id}`]);
+    const audit = await server.api('GET', '/api/v1/admin/audit?action=withdrawal.marked_paid', { token: admin.accessToken });
+    expect(audit.body.items.find((i: { targetId: string }) => i.targetId === res.body.id)).toMatchObject({ actor: admin.user.id, detail: { reference: 'bank wire 42' } });
   });
 
   it('a rejection refunds amount and fee', async () => {
@@ -165,6 +167,8 @@ describe('withdrawals in ledger mode', () => {
     const history = await server.api('GET', '/api/v1/wallet/transactions?type=refund', { token: erin.accessToken });
     expect(history.body.items).toHaveLength(1);
     expect(history.body.items[0]).toMatchObject({ amountMicros: 3_250_000, withdrawalId: res.body.id });
+    const audit = await server.api('GET', '/api/v1/admin/audit?action=withdrawal.rejected', { token: admin.accessToken });
+    expect(audit.body.items.find((i: { targetId: string }) => i.targetId === res.body.id)).toMatchObject({ actor: admin.user.id, detail: { reason: 'destination looks wrong', userId: erin.user.id } });
   });
 
   it('more than the balance is a 409 that records nothing', async () => {

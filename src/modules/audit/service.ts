@@ -14,7 +14,9 @@ export type AuditAction =
   | 'user.role_changed'
   | 'user.activity_changed'
   | 'setup.link_used'
-  | 'ledger.adjustment';
+  | 'ledger.adjustment'
+  | 'withdrawal.marked_paid'
+  | 'withdrawal.rejected';
 
 export interface AuditEntry {
   action: AuditAction;

@@ -158,7 +158,7 @@ export function registerWalletRoutes({ api, db, config }: AppContext, settlement
       idempotent: true,
       response: Withdrawal,
     },
-    async ({ params, body }) => presentWithdrawal(await db.write((tx) => markWithdrawalPaid(tx, params.id, body.reference))),
+    async ({ actor, params, body, ctx }) => presentWithdrawal(await db.write((tx) => markWithdrawalPaid(tx, actor, params.id, body.reference, ctx.ip))),
   );
 
   api.route(
@@ -173,6 +173,6 @@ export function registerWalletRoutes({ api, db, config }: AppContext, settlement
       idempotent: true,
       response: Withdrawal,
     },
-    async ({ params, body }) => presentWithdrawal(await db.write((tx) => rejectWithdrawal(tx, params.id, body.reason))),
+    async ({ actor, params, body, ctx }) => presentWithdrawal(await db.write((tx) => rejectWithdrawal(tx, actor, params.id, body.reason, ctx.ip))),
   );
 }

@@ -19,6 +19,7 @@ import { Accounts } from '../ledger/accounts.js';
 import { postTransaction } from '../ledger/service.js';
 import './events.js';
 import type { SubjectHandler } from './machine.js';
+import { recordAudit } from '../audit/service.js';
 
 export type WithdrawalRow = DB['withdrawals'];
 
@@ -154,15 +155,17 @@ export async function failWithdrawal(tx: Tx, id: string, reason: string): Promis
   return row;
 }
 
-/** Ledger mode: an admin paid the withdrawal outside DriftShield. */
-export async function markWithdrawalPaid(tx: Tx, id: string, reference?: string): Promise<WithdrawalRow> {
+/** Ledger mode: an admin paid the withdrawal outside DriftShield (audited). */
+export async function markWithdrawalPaid(tx: Tx, actor: UserActor, id: string, reference?: string, ip?: string): Promise<WithdrawalRow> {
   const row = await manualWithdrawal(tx, id);
+  await recordAudit(tx, { action: 'withdrawal.marked_paid', actor, targetType: 'withdrawal', targetId: id, ip, detail: { userId: row.user_id, amountMicros: row.amount_micros, reference: reference ?? null } });
   return (await confirmWithdrawal(tx, row.id, { reference }))!;
 }
 
-/** Ledger mode: an admin refused the withdrawal; the user gets the amount back. */
-export async function rejectWithdrawal(tx: Tx, id: string, reason: string): Promise<WithdrawalRow> {
+/** Ledger mode: an admin refused the withdrawal; the user gets the amount back (audited). */
+export async function rejectWithdrawal(tx: Tx, actor: UserActor, id: string, reason: string, ip?: string): Promise<WithdrawalRow> {
   const row = await manualWithdrawal(tx, id);
+  await recordAudit(tx, { action: 'withdrawal.rejected', actor, targetType: 'withdrawal', targetId: id, ip, detail: { userId: row.user_id, amountMicros: row.amount_micros, reason } });
   return (await failWithdrawal(tx, row.id, `rejected: ${reason}`))!;
 }
 
