@@ -2,7 +2,7 @@
  * The SQLite connection: one better-sqlite3 handle (the single writer) wrapped by kysely, with the
  * pragmas set once at open. Write transactions are BEGIN IMMEDIATE so a writer never upgrades a
  * read lock mid-transaction (the classic "database is locked" trap), and listeners registered with
- * `afterCommit` run only once the transaction is durable.
+ * `afterEventsCommitted` run once a transaction that wrote domain events is durable.
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type Transaction } from 'kysely';
@@ -10,6 +10,14 @@ import type { DB } from './schema.js';
 
 /** A kysely handle bound to one open write transaction. Services take it from their caller. */
 export type Tx = Kysely<DB> | Transaction<DB>;
+
+/** Transactions (their kysely handles) that wrote domain events; see markEventsWritten. */
+const withEvents = new WeakSet<object>();
+
+/** Records that `tx` wrote outbox events, so the dispatcher is woken when it commits. */
+export function markEventsWritten(tx: Tx): void {
+  withEvents.add(tx);
+}
 
 export interface OpenOptions {
   /** better-sqlite3's native module object (used by the single executable); default: resolved by require. */
@@ -41,31 +49,34 @@ export class Database {
       this.sqlite.pragma('synchronous = NORMAL');
     }
     this.sqlite.pragma('foreign_keys = ON');
-    this.kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: this.sqlite }) });
+    this.kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingStatements(this.sqlite) }) });
   }
 
   /**
-   * Runs `fn` in a BEGIN IMMEDIATE transaction on the write connection. Commit listeners fire
-   * after COMMIT; a rollback (any throw) fires none, so rolled-back changes emit no events.
+   * Runs `fn` in a BEGIN IMMEDIATE transaction on the write connection. After COMMIT, if the
+   * transaction wrote events, the listeners fire; a rollback (any throw) fires none, so
+   * rolled-back changes emit no events. Bookkeeping writes (cursor saves) wake nobody.
    */
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    let eventsWritten = false;
     const result = await this.kysely.connection().execute(async (conn) => {
       await sql`BEGIN IMMEDIATE`.execute(conn);
       try {
         const value = await fn(conn);
         await sql`COMMIT`.execute(conn);
+        eventsWritten = withEvents.has(conn);
         return value;
       } catch (err) {
         if (this.sqlite.inTransaction) await sql`ROLLBACK`.execute(conn);
         throw err;
       }
     });
-    for (const listener of this.commitListeners) listener();
+    if (eventsWritten) for (const listener of this.commitListeners) listener();
     return result;
   }
 
-  /** Registers a listener called after every committed write transaction. */
-  afterCommit(listener: () => void): () => void {
+  /** Registers a listener called after every committed transaction that wrote events. */
+  afterEventsCommitted(listener: () => void): () => void {
     this.commitListeners.add(listener);
     return () => this.commitListeners.delete(listener);
   }
@@ -83,6 +94,33 @@ export class Database {
     if (!this.sqlite.readonly) this.sqlite.pragma('wal_checkpoint(TRUNCATE)');
     await this.kysely.destroy();
   }
+}
+
+/** Distinct SQL texts kept prepared; `IN (...)` lists and multi-row inserts vary in length, so the cache is bounded. */
+const STATEMENT_CACHE_SIZE = 1000;
+
+/**
+ * kysely's SQLite driver prepares every query anew; preparing costs more than running most of our
+ * queries, so the handle it sees reuses prepared statements by SQL text (least recently used out).
+ * Reuse is safe: better-sqlite3 statements are re-entrant for run/all, and SQLite re-prepares a
+ * statement itself when a migration changes the schema.
+ */
+function cachingStatements(sqlite: BetterSqlite3.Database) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string): BetterSqlite3.Statement {
+      let stmt = cache.get(text);
+      if (stmt) {
+        cache.delete(text);
+      } else {
+        stmt = sqlite.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, stmt);
+      return stmt;
+    },
+  };
 }
 
 /** True for SQLite's "busy"/"locked" errors, which the HTTP layer turns into 503 + Retry-After. */

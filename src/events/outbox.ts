@@ -7,7 +7,7 @@
  * Ephemeral subscribers (Socket.IO fan-out) start at the newest event on boot.
  */
 import type { Logger } from 'pino';
-import type { Database, Tx } from '../db/connection.js';
+import { markEventsWritten, type Database, type Tx } from '../db/connection.js';
 import type { EventKind, EventPayloads, StoredEvent } from './catalog.js';
 
 const BATCH = 200;
@@ -15,6 +15,7 @@ const MAX_ATTEMPTS = 10;
 const POLL_MS = 1000;
 
 export async function emit<K extends EventKind>(tx: Tx, kind: K, payload: EventPayloads[K], rooms: readonly string[] = []): Promise<void> {
+  markEventsWritten(tx);
   await tx
     .insertInto('outbox')
     .values({ kind, payload: JSON.stringify(payload), rooms: JSON.stringify(rooms), created_at: Date.now() })
@@ -74,7 +75,7 @@ export class OutboxDispatcher {
       );
     }
     this.stopped = false;
-    this.unlisten = this.db.afterCommit(() => this.kick());
+    this.unlisten = this.db.afterEventsCommitted(() => this.kick());
     this.timer = setInterval(() => this.kick(), POLL_MS);
     this.timer.unref();
     this.kick();

@@ -125,7 +125,11 @@ export class Api {
           : await run();
       if (reply.replayed) ctx.set('Idempotent-Replayed', 'true');
       ctx.status = reply.status;
-      if (reply.body !== undefined) ctx.body = reply.body;
+      if (reply.body !== undefined && reply.body !== null && typeof reply.body === 'object' && !Buffer.isBuffer(reply.body)) {
+        // Serialized once here: Koa would stringify an object body twice (for Content-Length, then to send).
+        ctx.type = 'application/json';
+        ctx.body = JSON.stringify(reply.body);
+      } else if (reply.body !== undefined) ctx.body = reply.body;
     });
   }
 

@@ -14,7 +14,7 @@ import { registerIntegrationRoutes } from '../integrations/routes.js';
 import { Channels } from './channels.js';
 import { Deliverer, type MessagingKeys } from './deliverer.js';
 import { registerNotificationRoutes } from './routes.js';
-import { alertRulesFor, notifyFromEvent } from './service.js';
+import { alertRulesFor, notifyFromEvents } from './service.js';
 
 export function registerMessaging(context: AppContext): void {
   const { db, config } = context;
@@ -26,16 +26,18 @@ export function registerMessaging(context: AppContext): void {
   const channels = new Channels(config);
   const deliverer = new Deliverer(context, channels, keys);
 
-  context.outbox.subscribe(
+  // Both durable subscribers take a page of events per transaction: a 1,000-receipt batch must not
+  // cost 1,000 commits here.
+  context.outbox.subscribeBatch(
     'notifications',
-    async (event) => {
-      if (!alertRulesFor(event).length) return;
-      const queued = await db.write((tx) => notifyFromEvent(tx, event, config));
+    async (events) => {
+      const relevant = events.filter((event) => alertRulesFor(event).length > 0);
+      if (!relevant.length) return;
+      const queued = await db.write((tx) => notifyFromEvents(tx, relevant, config, context.logger));
       if (queued) deliverer.kick();
     },
     { durable: true },
   );
-  // One transaction per page of events: a 1,000-receipt batch must not cost 1,000 commits here.
   context.outbox.subscribeBatch('analytics', (events) => db.write((tx) => recordServerEvents(tx, events)), { durable: true });
 
   context.scheduler.register({

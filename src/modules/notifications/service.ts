@@ -4,6 +4,7 @@
  * committed notification is always eventually delivered or given up visibly. Every notification
  * is also an in-app item and a `notification.created` event in its user's Socket.IO room.
  */
+import { sql } from 'kysely';
 import type { Config } from '../../config/schema.js';
 import type { Tx } from '../../db/connection.js';
 import type { NotificationDeliveriesTable, NotificationsTable } from '../../db/schema.js';
@@ -11,6 +12,7 @@ import type { StoredEvent } from '../../events/catalog.js';
 import { emit } from '../../events/outbox.js';
 import { notFound } from '../../http/errors.js';
 import { newId } from '../../lib/ids.js';
+import type { Logger } from '../../lib/logger.js';
 import { MINUTE_MS } from '../../lib/time.js';
 import { getSettings } from '../users/service.js';
 import { ALERTS, type AlertRule, type EmailGroup, type NotificationKind, type Severity, type SmsGroup } from './kinds.js';
@@ -112,6 +114,28 @@ async function resolveAudience(tx: Tx, rule: AlertRule, p: Record<string, unknow
 /** The alert rules an event triggers (most events trigger none, and cost no transaction). */
 export function alertRulesFor(event: Pick<StoredEvent, 'kind' | 'payload'>): AlertRule[] {
   return ALERTS.filter((r) => r.event === event.kind && (!r.when || r.when(event.payload as never)));
+}
+
+/**
+ * The durable outbox subscriber's work for a page of events, in the caller's transaction. Each
+ * event runs under its own savepoint: an event whose handling fails (a bug, not contention: this
+ * is the only writer) is rolled back alone and logged, and the rest of the page still notifies.
+ * Returns the number of deliveries queued.
+ */
+export async function notifyFromEvents(tx: Tx, events: readonly StoredEvent[], config: Pick<Config, 'notifications'>, logger: Logger): Promise<number> {
+  let queued = 0;
+  for (const event of events) {
+    await sql`SAVEPOINT notify_event`.execute(tx);
+    try {
+      queued += await notifyFromEvent(tx, event, config);
+      await sql`RELEASE SAVEPOINT notify_event`.execute(tx);
+    } catch (err) {
+      await sql`ROLLBACK TO SAVEPOINT notify_event`.execute(tx);
+      await sql`RELEASE SAVEPOINT notify_event`.execute(tx);
+      logger.error({ err, eventId: event.id, kind: event.kind }, 'notification for event failed; skipped');
+    }
+  }
+  return queued;
 }
 
 /**

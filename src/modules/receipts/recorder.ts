@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Database } from '../../db/connection.js';
+import { markEventsWritten, type Database } from '../../db/connection.js';
 import { conflict } from '../../http/errors.js';
 import { canonicalJson } from '../../lib/canonical-json.js';
 import { newId } from '../../lib/ids.js';
@@ -169,7 +169,8 @@ export class ReceiptRecorder {
     const stored = chained.map((c, i): StoredReceipt => ({ id: newId('rcp', receivedAt), seq: c.seq, hash: c.hash, prevHash: c.prevHash, signature: signatures[i]!, receivedAt, document: c.document }));
 
     try {
-      await this.db.write(async () => {
+      await this.db.write(async (tx) => {
+        markEventsWritten(tx); // events go in through prepared statements below, not emit()
         const st = this.statements();
         const state = st.modelState.get(model.id) as { health: ModelHealth; status: string } | undefined;
         if (!state) throw conflict('model_deleted', 'The model was deleted.');
