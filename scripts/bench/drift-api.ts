@@ -5,7 +5,6 @@
 // chain, sign, store, respond) against the real server on loopback.
 // Run: npx tsx scripts/bench/drift-api.ts [--repeats 3]   (prints figures only, asserts nothing)
 
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,71 +14,12 @@ import { buildReferenceProfile, evaluateFeature } from '../../src/drift/index.js
 import { startServer } from '../../src/server.js';
 import { signIn } from '../../test/helpers/auth.js';
 import { request, type TestServer } from '../../test/helpers/server.js';
+import { FEATURES, N, driftWorkload, scipyWasserstein } from './drift-workload.js';
 
 const { values } = parseArgs({ options: { repeats: { type: 'string', default: '3' } } });
 const REPEATS = Number(values.repeats);
-const FEATURES = 20;
-const N = 100_000;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function normals(n: number, mean: number, sd: number, r: () => number): number[] {
-  const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) out[i] = mean + sd * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-  return out;
-}
-
-const r = rng(42);
-const names = Array.from({ length: FEATURES }, (_, f) => `f${f}`);
-const refs = names.map((_, f) => normals(N, f, 1 + f / 10, r));
-const curs = names.map((_, f) => normals(N, f + (f % 3) * 0.05, (1 + f / 10) * (1 + (f % 2) * 0.05), r));
-
-function scipyMs(): number | null {
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import scipy'], { stdio: 'ignore' });
-  } catch {
-    console.log('scipy: skipped (/usr/bin/python3 -c "import scipy" failed; apt-get install python3-scipy to compare)');
-    return null;
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drift-api-bench-'));
-  try {
-    const buf = new Float64Array(FEATURES * 2 * N);
-    names.forEach((_, f) => {
-      buf.set(refs[f]!, 2 * f * N);
-      buf.set(curs[f]!, (2 * f + 1) * N);
-    });
-    const file = path.join(dir, 'data.f64');
-    fs.writeFileSync(file, Buffer.from(buf.buffer));
-    // Evidently's per-column work for this data: the distinct count for the test choice, np.std
-    // of the reference and scipy.stats.wasserstein_distance.
-    const py = `
-import sys, time, json, numpy as np
-from scipy import stats
-F, N, REP = ${FEATURES}, ${N}, ${REPEATS}
-a = np.fromfile(sys.argv[1], dtype='<f8').reshape(F, 2, N)
-best = 1e99
-for _ in range(REP):
-    t = time.perf_counter()
-    for f in range(F):
-        r, c = a[f, 0], a[f, 1]
-        k = len(np.unique(np.concatenate([r, c])))
-        stats.wasserstein_distance(r, c) / max(float(np.std(r)), 0.001)
-    best = min(best, (time.perf_counter() - t) * 1000)
-print(json.dumps({'ms': best}))
-`;
-    return (JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, file], { encoding: 'utf8' })) as { ms: number }).ms;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+const { names, refs, curs } = driftWorkload();
+const scipyMs = (): number | null => scipyWasserstein(refs, curs, REPEATS)?.ms ?? null;
 
 function engineMs(): number {
   const profiles = refs.map((v, f) => buildReferenceProfile(v, 'numerical', names[f]));

@@ -15,6 +15,7 @@ import { HOUR_MS } from '../../lib/time.js';
 import type { Channels, ChatType, Message, Outcome } from './channels.js';
 import { WEBHOOK_DISABLED } from './kinds.js';
 import { createNotification } from './service.js';
+import { presentNotification } from './present.js';
 
 const BATCH = 100;
 const WEBHOOK_LIKE = new Set<string>(['webhook', 'slack', 'discord', 'teams']);
@@ -54,18 +55,10 @@ export async function sendViaIntegration(channels: Channels, keys: MessagingKeys
   return channels.chat(integration.type as ChatType, sealed.url, m);
 }
 
+/** What channels send: the notification as the API presents it, less read state, plus an absolute link. */
 export function messageOf(n: NotificationsTable, publicUrl: string): Message {
-  const data = JSON.parse(n.data) as Record<string, unknown>;
-  return {
-    id: n.id,
-    kind: n.kind,
-    severity: n.severity,
-    title: n.title,
-    body: n.body,
-    link: typeof data.link === 'string' ? publicUrl + data.link : null,
-    data,
-    createdAt: new Date(n.created_at).toISOString(),
-  };
+  const { read: _read, readAt: _readAt, ...shown } = presentNotification(n);
+  return { ...shown, createdAt: shown.createdAt!, link: typeof shown.data.link === 'string' ? publicUrl + shown.data.link : null };
 }
 
 export class Deliverer {

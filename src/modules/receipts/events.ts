@@ -1,5 +1,6 @@
 /** Events this module emits (rooms `model:<id>` and `user:<ownerId>`), declared into the catalog. */
 import type { ModelHealth } from '../models/schema.js';
+import type { AnchorRecord } from './anchors.js';
 
 export interface ReceiptRecordedEvent {
   modelId: string;
@@ -33,15 +34,7 @@ export interface ModelHealthEvent {
   reason: string;
 }
 
-export interface AnchorCreatedEvent {
-  anchorId: string;
-  root: string;
-  treeSize: number;
-  firstReceiptId: string;
-  lastReceiptId: string;
-  signature: string;
-  createdAt: string;
-}
+export type AnchorCreatedEvent = Omit<AnchorRecord, 'id'> & { anchorId: string };
 
 declare module '../../events/catalog.js' {
   interface EventPayloads {
