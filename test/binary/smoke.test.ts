@@ -9,6 +9,7 @@
  * `afterRestart`; those checks run against the restarted binary. To add a step: write it like
  * "signs in ...", gate it on `needs(...)`, push its persistence check.
  */
+import bs58 from 'bs58';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -222,6 +223,22 @@ describe('the single executable', () => {
     expect(promote.stdout).toContain(`${wallet.address} is an admin`);
     const tokens = await signIn(server!, wallet);
     expect(tokens.user).toMatchObject({ address: wallet.address, role: 'admin' });
+  });
+
+  it('runs keys generate and verify from the binary', () => {
+    const keyFile = path.join(box.dir, 'treasury.json');
+    const keys = runCli(box, ['keys', 'generate', '--out', keyFile]);
+    expect(keys.status, keys.stderr).toBe(0);
+    const bytes = JSON.parse(fs.readFileSync(keyFile, 'utf8')) as number[];
+    expect(bytes).toHaveLength(64);
+    expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(keys.stdout).toContain(bs58.encode(Uint8Array.from(bytes.slice(32))));
+    // The live server's chains (the receipt recorded above) verify from the same binary.
+    const verify = runCli(box, ['verify', '--json']);
+    expect(verify.status, verify.stderr).toBe(0);
+    const report = JSON.parse(verify.stdout) as { ok: boolean; signaturesChecked: boolean; models: Array<{ modelId: string; ok: boolean; checked: number }> };
+    expect(report).toMatchObject({ ok: true, signaturesChecked: true });
+    if (model) expect(report.models.find((m) => m.modelId === model!.id)?.checked).toBeGreaterThanOrEqual(1);
   });
 
   it('backs up the live database and restores it into a fresh data dir', async () => {

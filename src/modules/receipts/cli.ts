@@ -24,7 +24,7 @@ export const verifyCommand: CliCommand = {
     if (flags.json === true) {
       out(JSON.stringify(model ? reports[0] : { ok: reports.every((r) => r.ok), signaturesChecked: publicKey !== null, models: reports }));
     } else {
-      if (!publicKey) out('warning: no oracle key found in the data dir or config; signatures were not checked');
+      if (!publicKey) out('warning: no oracle key found in the database or config; signatures were not checked');
       for (const r of reports) {
         out(
           r.ok
