@@ -116,6 +116,9 @@ export function alertRulesFor(event: Pick<StoredEvent, 'kind' | 'payload'>): Ale
   return ALERTS.filter((r) => r.event === event.kind && (!r.when || r.when(event.payload as never)));
 }
 
+/** Throttle keys' last-sent times within one page of events (null: never sent or cleared). */
+type ThrottleCache = Map<string, number | null>;
+
 /**
  * The durable outbox subscriber's work for a page of events, in the caller's transaction. Each
  * event runs under its own savepoint: an event whose handling fails (a bug, not contention: this
@@ -124,13 +127,15 @@ export function alertRulesFor(event: Pick<StoredEvent, 'kind' | 'payload'>): Ale
  */
 export async function notifyFromEvents(tx: Tx, events: readonly StoredEvent[], config: Pick<Config, 'notifications'>, logger: Logger): Promise<number> {
   let queued = 0;
+  const throttles: ThrottleCache = new Map();
   for (const event of events) {
     await sql`SAVEPOINT notify_event`.execute(tx);
     try {
-      queued += await notifyFromEvent(tx, event, config);
+      queued += await notifyFromEvent(tx, event, config, throttles);
       await sql`RELEASE SAVEPOINT notify_event`.execute(tx);
     } catch (err) {
       await sql`ROLLBACK TO SAVEPOINT notify_event`.execute(tx);
+      throttles.clear(); // it may hold what the rolled-back event wrote
       await sql`RELEASE SAVEPOINT notify_event`.execute(tx);
       logger.error({ err, eventId: event.id, kind: event.kind }, 'notification for event failed; skipped');
     }
@@ -143,26 +148,45 @@ export async function notifyFromEvents(tx: Tx, events: readonly StoredEvent[], c
  * its audience, in one transaction. Returns the number of deliveries queued. Replaying an event
  * (a crash between commit and cursor save) creates nothing twice.
  */
-export async function notifyFromEvent(tx: Tx, event: StoredEvent, config: Pick<Config, 'notifications'>): Promise<number> {
+export async function notifyFromEvent(tx: Tx, event: StoredEvent, config: Pick<Config, 'notifications'>, throttles: ThrottleCache = new Map()): Promise<number> {
   const payload = event.payload as Record<string, unknown>;
   const rules = alertRulesFor(event);
   if (!rules.length) return 0;
-  const done = await tx.selectFrom('notifications').select('id').where('source_event_id', '=', event.id).limit(1).executeTakeFirst();
-  if (done) return 0;
   const now = Date.now();
-  let queued = 0;
+  const windowMs = config.notifications.throttleMinutes * MINUTE_MS;
+  const lastSent = async (key: string): Promise<number | null> => {
+    if (!throttles.has(key)) {
+      const row = await tx.selectFrom('notification_throttles').select('last_sent_at').where('key', '=', key).executeTakeFirst();
+      throttles.set(key, row?.last_sent_at ?? null);
+    }
+    return throttles.get(key)!;
+  };
+  // A throttled rule needs nothing else; checking first keeps a burst of identical alerts cheap.
+  const open: AlertRule[] = [];
   for (const rule of rules) {
     const clears = rule.clears?.(payload) ?? [];
-    if (clears.length) await tx.deleteFrom('notification_throttles').where('key', 'in', clears).execute();
-    if (rule.throttleKey && config.notifications.throttleMinutes > 0) {
+    const throttled = rule.throttleKey && windowMs > 0 && !clears.length ? (await lastSent(rule.throttleKey(payload)) ?? -Infinity) > now - windowMs : false;
+    if (!throttled) open.push(rule);
+  }
+  if (!open.length) return 0;
+  const done = await tx.selectFrom('notifications').select('id').where('source_event_id', '=', event.id).limit(1).executeTakeFirst();
+  if (done) return 0;
+  let queued = 0;
+  for (const rule of open) {
+    const clears = rule.clears?.(payload) ?? [];
+    if (clears.length) {
+      await tx.deleteFrom('notification_throttles').where('key', 'in', clears).execute();
+      for (const key of clears) throttles.set(key, null);
+    }
+    if (rule.throttleKey && windowMs > 0) {
       const key = rule.throttleKey(payload);
-      const last = await tx.selectFrom('notification_throttles').select('last_sent_at').where('key', '=', key).executeTakeFirst();
-      if (last && last.last_sent_at > now - config.notifications.throttleMinutes * MINUTE_MS) continue;
+      if ((await lastSent(key) ?? -Infinity) > now - windowMs) continue;
       await tx
         .insertInto('notification_throttles')
         .values({ key, last_sent_at: now })
         .onConflict((oc) => oc.column('key').doUpdateSet({ last_sent_at: now }))
         .execute();
+      throttles.set(key, now);
     }
     const audience = await resolveAudience(tx, rule, payload);
     const active = audience.userIds.length
