@@ -2,6 +2,7 @@
  * Cursor pagination over time-sortable ids: newest first, the cursor is the last id of the page
  * (opaque to clients, base64url), so pages stay stable while new rows arrive.
  */
+import { sql, type SelectQueryBuilder } from 'kysely';
 import { z } from 'zod';
 
 export const PageQuery = z.object({
@@ -23,6 +24,23 @@ export function page<T extends { id: string }, P>(rows: T[], limit: number, pres
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;
   return { items: items.map(present), nextCursor: more ? encodeCursor(items[items.length - 1]!.id) : null };
+}
+
+/**
+ * Runs `q` as one page: newest first by `idColumn`, after the cursor, `limit` rows (one more is
+ * read to know whether another page follows). Filters stay the caller's.
+ */
+export async function fetchPage<DB, TB extends keyof DB, O extends { id: string }, P>(
+  q: SelectQueryBuilder<DB, TB, O>,
+  query: { cursor?: string; limit: number },
+  present: (row: O) => P,
+  idColumn = 'id',
+): Promise<{ items: P[]; nextCursor: string | null }> {
+  const id = sql.ref(idColumn);
+  let paged = q.orderBy(id, 'desc').limit(query.limit + 1);
+  const after = decodeCursor(query.cursor);
+  if (after) paged = paged.where(id, '<', after);
+  return page(await paged.execute(), query.limit, present);
 }
 
 export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });

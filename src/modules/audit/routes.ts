@@ -1,7 +1,7 @@
 /** GET /admin/audit: the security audit log, newest first. */
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { PageQuery, decodeCursor, page, pageOf } from '../../http/pagination.js';
+import { fetchPage, pageOf, PageQuery } from '../../http/pagination.js';
 import { toIso } from '../../lib/time.js';
 
 const AuditEntry = z.object({
@@ -27,12 +27,10 @@ export function registerAuditRoutes({ api, db }: AppContext): void {
       response: pageOf(AuditEntry),
     },
     async ({ query }) => {
-      let q = db.kysely.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(query.limit + 1);
-      const after = decodeCursor(query.cursor);
-      if (after) q = q.where('id', '<', after);
+      let q = db.kysely.selectFrom('audit_log').selectAll();
       if (query.action) q = q.where('action', '=', query.action);
       if (query.userId) q = q.where((eb) => eb.or([eb('actor_user_id', '=', query.userId!), eb('target_id', '=', query.userId!)]));
-      return page(await q.execute(), query.limit, (r) => ({
+      return fetchPage(q, query, (r) => ({
         id: r.id,
         action: r.action,
         actor: r.actor_label,

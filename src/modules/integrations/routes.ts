@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { authorize } from '../../http/authorize.js';
 import { notFound } from '../../http/errors.js';
-import { PageQuery, decodeCursor, page, pageOf } from '../../http/pagination.js';
+import { fetchPage, pageOf, PageQuery } from '../../http/pagination.js';
 import { newId } from '../../lib/ids.js';
 import type { Channels } from '../notifications/channels.js';
 import { modelWebhookSecret, sendViaIntegration, type MessagingKeys } from '../notifications/deliverer.js';
@@ -93,17 +93,13 @@ export function registerIntegrationRoutes(context: AppContext, channels: Channel
     { method: 'get', path: '/integrations/:id/deliveries', summary: 'The delivery log of an integration, newest first', tag: 'Integrations', access: 'user', params: IntegrationParams, query: PageQuery, response: pageOf(Delivery) },
     async ({ actor, params, query }) => {
       await getIntegration(db.kysely, actor, params.id);
-      let q = db.kysely
+      const q = db.kysely
         .selectFrom('notification_deliveries')
         .leftJoin('notifications', 'notifications.id', 'notification_deliveries.notification_id')
         .selectAll('notification_deliveries')
         .select('notifications.kind')
-        .where('notification_deliveries.integration_id', '=', params.id)
-        .orderBy('notification_deliveries.id', 'desc')
-        .limit(query.limit + 1);
-      const after = decodeCursor(query.cursor);
-      if (after) q = q.where('notification_deliveries.id', '<', after);
-      return page(await q.execute(), query.limit, presentDelivery);
+        .where('notification_deliveries.integration_id', '=', params.id);
+      return fetchPage(q, query, presentDelivery, 'notification_deliveries.id');
     },
   );
 

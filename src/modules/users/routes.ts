@@ -1,7 +1,7 @@
 /** /me, /me/settings and the admin user list. */
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { PageQuery, decodeCursor, page, pageOf } from '../../http/pagination.js';
+import { fetchPage, pageOf, PageQuery } from '../../http/pagination.js';
 import { presentMe } from './present.js';
 import { AdminUpdateUser, Me, UpdateMe, UserIdParams, UserSettings } from './schema.js';
 import { changeUserAccess, getSettings, getUser, putSettings, updateProfile } from './service.js';
@@ -58,9 +58,7 @@ export function registerUserRoutes({ api, db }: AppContext): void {
       response: pageOf(Me),
     },
     async ({ query }) => {
-      let q = db.kysely.selectFrom('users').selectAll().orderBy('id', 'desc').limit(query.limit + 1);
-      const after = decodeCursor(query.cursor);
-      if (after) q = q.where('id', '<', after);
+      let q = db.kysely.selectFrom('users').selectAll();
       if (query.role) q = q.where('role', '=', query.role);
       if (query.active !== undefined) q = q.where('active', '=', query.active ? 1 : 0);
       if (query.q) {
@@ -75,7 +73,7 @@ export function registerUserRoutes({ api, db }: AppContext): void {
           ]),
         );
       }
-      return page(await q.execute(), query.limit, presentMe);
+      return fetchPage(q, query, presentMe);
     },
   );
 

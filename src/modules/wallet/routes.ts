@@ -1,6 +1,6 @@
 /** /wallet (balances, history, deposits, withdrawals) and /admin/withdrawals (ledger-mode payouts). */
 import type { AppContext } from '../../context.js';
-import { PageQuery, decodeCursor, page, pageOf } from '../../http/pagination.js';
+import { decodeCursor, fetchPage, page, pageOf, PageQuery } from '../../http/pagination.js';
 import { USDC_DECIMALS } from '../../solana/usdc.js';
 import { listUserTransactions } from '../ledger/history.js';
 import { presentWalletTransaction } from '../ledger/present.js';
@@ -80,10 +80,7 @@ export function registerWalletRoutes({ api, db, config }: AppContext, settlement
   api.route(
     { method: 'get', path: '/wallet/deposits', summary: 'Your deposits, newest first', tag: 'Wallet', access: 'user', scope: 'wallet:read', query: PageQuery, response: pageOf(Deposit) },
     async ({ actor, query }) => {
-      let q = db.kysely.selectFrom('deposits').selectAll().where('user_id', '=', actor.userId).orderBy('id', 'desc').limit(query.limit + 1);
-      const after = decodeCursor(query.cursor);
-      if (after) q = q.where('id', '<', after);
-      return page(await q.execute(), query.limit, presentDeposit);
+      return fetchPage(db.kysely.selectFrom('deposits').selectAll().where('user_id', '=', actor.userId), query, presentDeposit);
     },
   );
 
@@ -119,10 +116,7 @@ export function registerWalletRoutes({ api, db, config }: AppContext, settlement
   api.route(
     { method: 'get', path: '/wallet/withdrawals', summary: 'Your withdrawals, newest first', tag: 'Wallet', access: 'user', scope: 'wallet:read', query: PageQuery, response: pageOf(Withdrawal) },
     async ({ actor, query }) => {
-      let q = db.kysely.selectFrom('withdrawals').selectAll().where('user_id', '=', actor.userId).orderBy('id', 'desc').limit(query.limit + 1);
-      const after = decodeCursor(query.cursor);
-      if (after) q = q.where('id', '<', after);
-      return page(await q.execute(), query.limit, (w) => presentWithdrawal(w));
+      return fetchPage(db.kysely.selectFrom('withdrawals').selectAll().where('user_id', '=', actor.userId), query, (w) => presentWithdrawal(w));
     },
   );
 
@@ -137,12 +131,10 @@ export function registerWalletRoutes({ api, db, config }: AppContext, settlement
   api.route(
     { method: 'get', path: '/admin/withdrawals', summary: 'Withdrawals of every user (filter by status, e.g. pending ones to pay)', tag: 'Admin', access: 'admin', query: AdminWithdrawalsQuery, response: pageOf(Withdrawal) },
     async ({ query }) => {
-      let q = db.kysely.selectFrom('withdrawals').selectAll().orderBy('id', 'desc').limit(query.limit + 1);
-      const after = decodeCursor(query.cursor);
-      if (after) q = q.where('id', '<', after);
+      let q = db.kysely.selectFrom('withdrawals').selectAll();
       if (query.status) q = q.where('status', '=', query.status);
       if (query.userId) q = q.where('user_id', '=', query.userId);
-      return page(await q.execute(), query.limit, (w) => presentWithdrawal(w));
+      return fetchPage(q, query, (w) => presentWithdrawal(w));
     },
   );
 
