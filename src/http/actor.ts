@@ -32,7 +32,6 @@ export interface UserActor {
 export type Actor = { kind: 'anonymous' } | UserActor | { kind: 'system'; name: string };
 
 export const ANONYMOUS: Actor = Object.freeze({ kind: 'anonymous' });
-export const SYSTEM = (name: string): Actor => ({ kind: 'system', name });
 
 export const isUser = (actor: Actor): actor is UserActor => actor.kind === 'user';
 export const isAdmin = (actor: Actor): boolean => actor.kind === 'system' || (actor.kind === 'user' && actor.role === 'admin');

@@ -12,7 +12,5 @@ export function decodeBase58(value: string, bytes: number): Uint8Array | null {
   }
 }
 
-export const encodeBase58 = (bytes: Uint8Array): string => bs58.encode(bytes);
-
 /** True when `address` is a base58 ed25519 public key (32 bytes). */
 export const isSolanaAddress = (address: string): boolean => decodeBase58(address, 32) !== null;

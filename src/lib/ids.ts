@@ -27,8 +27,3 @@ export function newId(prefix: string, nowMs = Date.now()): string {
   }
   return `${prefix}_${out}`;
 }
-
-/** True when `id` has the shape newId produces for `prefix`. */
-export function isId(id: string, prefix: string): boolean {
-  return id.length === prefix.length + 27 && id.startsWith(`${prefix}_`) && /^[0-9A-HJKMNP-TV-Z]{26}$/.test(id.slice(prefix.length + 1));
-}

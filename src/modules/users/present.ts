@@ -18,6 +18,3 @@ export function presentMe(u: UsersTable) {
     lastSignInAt: toIso(u.last_sign_in_at),
   };
 }
-
-/** The short form embedded in sign-in responses. */
-export const presentUserRef = (u: Pick<UsersTable, 'id' | 'address' | 'role'>) => ({ id: u.id, address: u.address, role: u.role });
