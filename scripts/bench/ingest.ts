@@ -1,7 +1,8 @@
 // Ingestion of metrics-only receipts (issue 4's targets), all in one run on this machine:
 //   1. a raw better-sqlite3 loop inserting receipt-shaped rows, 1,000 per transaction (the ceiling);
 //   2. batched POSTs of 1,000 receipts through the real server (API key, full pipeline: auth,
-//      validation, metric drift, JCS + sha256 + ed25519 per receipt, chain, events) -> receipts/s;
+//      validation, metric drift, JCS + sha256 + ed25519 per receipt, chain, events, and the outbox
+//      subscribers) -> receipts/s;
 //   3. single-receipt POSTs through the real server beside a bare Koa handler that parses a JSON
 //      body and answers 201, driven by the same keep-alive load generator.
 // Run: npx tsx scripts/bench/ingest.ts [--batches 100] [--singles 5000] [--concurrency 16] [--max-seconds 30]
@@ -169,7 +170,7 @@ async function main(): Promise<void> {
     );
 
     // 2b. Diagnostic: the same with the outbox dispatcher paused, i.e. without the subscribers'
-    // per-event work (analytics writes one row per event in its own transaction). Events are still
+    // work (Socket.IO fan-out, notifications, one analytics row per event). Events are still
     // written in the receipts' transaction and are delivered once the dispatcher restarts.
     const pre2 = Array.from({ length: Math.min(BATCHES, 30) }, (_, b) => JSON.stringify({ receipts: Array.from({ length: BATCH }, (_, i) => receipt(5_000_000 + b * BATCH + i, base)) }));
     await handle.context.outbox.stop();

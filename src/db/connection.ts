@@ -5,7 +5,7 @@
  * `afterEventsCommitted` run once a transaction that wrote domain events is durable.
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, SqliteDialect, type Transaction } from 'kysely';
 import type { DB } from './schema.js';
 
 /** A kysely handle bound to one open write transaction. Services take it from their caller. */
@@ -31,6 +31,8 @@ export class Database {
   readonly sqlite: BetterSqlite3.Database;
   readonly kysely: Kysely<DB>;
   private readonly commitListeners = new Set<() => void>();
+  /** Transaction control, prepared once (the write path runs these for every transaction). */
+  private readonly control: Record<'begin' | 'commit' | 'rollback', BetterSqlite3.Statement>;
   private closed = false;
 
   /** The native module the handle was opened with, for further connections to the same file (backups). */
@@ -50,6 +52,7 @@ export class Database {
     }
     this.sqlite.pragma('foreign_keys = ON');
     this.kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingStatements(this.sqlite) }) });
+    this.control = { begin: this.sqlite.prepare('BEGIN IMMEDIATE'), commit: this.sqlite.prepare('COMMIT'), rollback: this.sqlite.prepare('ROLLBACK') };
   }
 
   /**
@@ -60,19 +63,28 @@ export class Database {
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     let eventsWritten = false;
     const result = await this.kysely.connection().execute(async (conn) => {
-      await sql`BEGIN IMMEDIATE`.execute(conn);
+      this.control.begin.run();
       try {
         const value = await fn(conn);
-        await sql`COMMIT`.execute(conn);
+        this.control.commit.run();
         eventsWritten = withEvents.has(conn);
         return value;
       } catch (err) {
-        if (this.sqlite.inTransaction) await sql`ROLLBACK`.execute(conn);
+        if (this.sqlite.inTransaction) this.control.rollback.run();
         throw err;
       }
     });
     if (eventsWritten) for (const listener of this.commitListeners) listener();
     return result;
+  }
+
+  /**
+   * Runs `fn` (synchronous better-sqlite3 calls) on the connection once no transaction holds it.
+   * Direct statements outside `write` must go through here: the handle is shared, so a statement
+   * run while another caller's transaction is open would see that transaction's uncommitted rows.
+   */
+  async read<T>(fn: () => T): Promise<T> {
+    return this.kysely.connection().execute(async () => fn());
   }
 
   /** Registers a listener called after every committed transaction that wrote events. */
@@ -101,9 +113,11 @@ const STATEMENT_CACHE_SIZE = 1000;
 
 /**
  * kysely's SQLite driver prepares every query anew; preparing costs more than running most of our
- * queries, so the handle it sees reuses prepared statements by SQL text (least recently used out).
- * Reuse is safe: better-sqlite3 statements are re-entrant for run/all, and SQLite re-prepares a
- * statement itself when a migration changes the schema.
+ * queries, so the handle it sees reuses prepared statements by SQL text. When full, the oldest
+ * entry goes (a hit does not reorder: the hot statements are prepared early and rarely evicted,
+ * and re-preparing one is cheap next to keeping an exact LRU on every query). Reuse is safe:
+ * better-sqlite3 statements are re-entrant for run/all, and SQLite re-prepares a statement itself
+ * when a migration changes the schema.
  */
 function cachingStatements(sqlite: BetterSqlite3.Database) {
   const cache = new Map<string, BetterSqlite3.Statement>();
@@ -111,13 +125,11 @@ function cachingStatements(sqlite: BetterSqlite3.Database) {
     close: () => sqlite.close(),
     prepare(text: string): BetterSqlite3.Statement {
       let stmt = cache.get(text);
-      if (stmt) {
-        cache.delete(text);
-      } else {
+      if (!stmt) {
         stmt = sqlite.prepare(text);
         if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+        cache.set(text, stmt);
       }
-      cache.set(text, stmt);
       return stmt;
     },
   };

@@ -180,6 +180,8 @@ export interface NotificationTables {
     day: string;
     created_at: number;
   };
+  /** Server (domain) events counted per UTC day, kind and user ('' when none). */
+  analytics_server_daily: { day: string; name: string; user_id: string; count: number };
 }
 
 /** Money: the double-entry ledger, deposits, withdrawals and outgoing Solana transaction attempts. */

@@ -29,6 +29,22 @@ function hasLoneSurrogate(s: string): boolean {
   return false;
 }
 
+/**
+ * Member names repeat from document to document (receipts share a shape), so their encoded form is
+ * kept; bounded so that arbitrary client keys cannot grow it without limit.
+ */
+const keyCache = new Map<string, string>();
+const KEY_CACHE_SIZE = 2048;
+
+function encodeKey(k: string): string {
+  let encoded = keyCache.get(k);
+  if (encoded === undefined) {
+    encoded = serialize(k, 0);
+    if (keyCache.size < KEY_CACHE_SIZE) keyCache.set(k, encoded);
+  }
+  return encoded;
+}
+
 /** Nesting deeper than this is refused (and stands in for cycle detection on the hot path). */
 const MAX_DEPTH = 200;
 
@@ -40,7 +56,7 @@ function serialize(value: unknown, depth: number): string {
     case 'number':
       // JSON.stringify of a finite double is ECMAScript Number::toString, which RFC 8785 §3.2.2.3 adopts (-0 becomes 0).
       if (!Number.isFinite(value)) throw new CanonicalJsonError(`${String(value)} has no JSON form`);
-      return JSON.stringify(value);
+      return String(value); // the same text as JSON.stringify for finite numbers
     case 'string':
       if (hasLoneSurrogate(value)) throw new CanonicalJsonError('a string holds a lone surrogate');
       return JSON.stringify(value);
@@ -70,7 +86,7 @@ function serialize(value: unknown, depth: number): string {
     if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
     if (!first) out += ',';
     first = false;
-    out += serialize(k, depth) + ':' + serialize(v, depth + 1);
+    out += encodeKey(k) + ':' + serialize(v, depth + 1);
   }
   return out + '}';
 }

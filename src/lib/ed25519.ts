@@ -29,11 +29,6 @@ export function signEd25519(privateKey: KeyObject, message: Uint8Array): Uint8Ar
   return new Uint8Array(sign(null, message, privateKey));
 }
 
-/** The same signature, computed on the libuv thread pool so the event loop keeps serving. */
-export function signEd25519Async(privateKey: KeyObject, message: Uint8Array): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => sign(null, message, privateKey, (err, sig) => (err ? reject(err) : resolve(new Uint8Array(sig)))));
-}
-
 export function verifyEd25519(publicKey: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
   return signature.length === 64 && verify(null, message, publicKey, signature);
 }

@@ -67,7 +67,9 @@ export class Realtime {
 
   /** The ephemeral outbox subscriber: one broadcast per event to the union of its rooms. */
   fanOut = (event: StoredEvent): void => {
-    if (event.rooms.length) this.io.to(event.rooms).emit(event.kind, wireEvent(event));
+    // Socket.IO encodes a packet before it looks for members, so skip events no one is listening to.
+    const rooms = this.io.sockets.adapter.rooms;
+    if (event.rooms.some((room) => rooms.has(room))) this.io.to(event.rooms).emit(event.kind, wireEvent(event));
     this.position = Math.max(this.position, event.id);
   };
 
@@ -173,7 +175,7 @@ const refusal = (error: RoomRefusal | 'invalid_request'): Ack => ({ ok: false, e
 /** Attaches Socket.IO to the HTTP server, subscribes the fan-out to the outbox and closes on shutdown. */
 export function registerRealtime(context: AppContext): Realtime {
   const realtime = new Realtime(context);
-  context.outbox.subscribe('realtime', realtime.fanOut, { durable: false });
+  context.outbox.subscribe('realtime', realtime.fanOut);
   context.onListening.push(() => realtime.start());
   context.onShutdown.push(() => realtime.disconnectAll());
   context.onClose.push(() => realtime.close());

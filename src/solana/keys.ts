@@ -6,7 +6,8 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { chmodSync, openSync, readFileSync, writeSync, closeSync } from 'node:fs';
 import { inspect } from 'node:util';
 import bs58 from 'bs58';
-import { privateKeyFromSeed, rawPublicKey, signEd25519, signEd25519Async } from '../lib/ed25519.js';
+import { Ed25519SigningPool } from '../lib/ed25519-pool.js';
+import { privateKeyFromSeed, rawPublicKey, signEd25519 } from '../lib/ed25519.js';
 
 /** A signing identity. Only `address` is observable; the secret key cannot be read back. */
 export interface SolanaKeypair {
@@ -16,8 +17,8 @@ export interface SolanaKeypair {
   readonly publicKey: Uint8Array;
   /** ed25519 detached signature (64 bytes) over message. Deterministic. */
   sign(message: Uint8Array): Uint8Array;
-  /** The same signature, computed off the event loop. */
-  signAsync(message: Uint8Array): Promise<Uint8Array>;
+  /** Worker threads that sign batches with this key off the event loop (close it when done). */
+  openSigningPool(threads: number): Ed25519SigningPool;
 }
 
 export type KeypairErrorCode =
@@ -53,8 +54,8 @@ class Ed25519Keypair implements SolanaKeypair {
     return signEd25519(this.#privateKey, message);
   }
 
-  signAsync(message: Uint8Array): Promise<Uint8Array> {
-    return signEd25519Async(this.#privateKey, message);
+  openSigningPool(threads: number): Ed25519SigningPool {
+    return new Ed25519SigningPool(this.#privateKey, threads);
   }
 
   toString(): string {

@@ -92,6 +92,73 @@ describe('migrations', () => {
     }
   });
 
+  it('0007 clusters the receipt series tables and keeps their rows both ways', async () => {
+    const db = new Database(path.join(tempDir(), 'series.db'));
+    try {
+      const migrator = new Migrator(db);
+      await migrator.up(6);
+      const s = db.sqlite;
+      s.prepare("INSERT INTO users (id, address, role, active, created_at, updated_at) VALUES ('usr_1', 'Addr1', 'user', 1, 0, 0)").run();
+      s.prepare(
+        "INSERT INTO models (id, owner_id, name, type, baseline_metrics, metric_directions, primary_metric, drift_threshold_percent, features, created_at, updated_at) VALUES ('mdl_1', 'usr_1', 'm', 'classification', '{}', '{}', 'accuracy', 5, '[]', 0, 0)",
+      ).run();
+      s.prepare(
+        "INSERT INTO receipts (id, model_id, seq, ordinal, observed_at, received_at, prev_hash, hash, signature, document, drift_detected, health) VALUES ('rcp_1', 'mdl_1', 1, 1, 1000, 1000, 'p', 'h', 's', '{}', 0, 'healthy')",
+      ).run();
+      s.prepare("INSERT INTO receipt_metrics VALUES ('rcp_1', 'mdl_1', 'accuracy', 1000, 0.9, -1.5, 1.5), ('rcp_1', 'mdl_1', 'f1', 1000, 0.8, null, null)").run();
+      s.prepare("INSERT INTO receipt_feature_drift VALUES ('rcp_1', 'mdl_1', 'age', 1000, 'ks', 0.2, 0.1, 0)").run();
+      const rows = () => ({
+        metrics: s.prepare('SELECT * FROM receipt_metrics ORDER BY metric').all(),
+        features: s.prepare('SELECT * FROM receipt_feature_drift').all(),
+      });
+      const before = rows();
+      const withoutRowid = () => (s.prepare("SELECT sql FROM sqlite_master WHERE name IN ('receipt_metrics', 'receipt_feature_drift')").all() as Array<{ sql: string }>).map((r) => /WITHOUT ROWID/i.test(r.sql));
+
+      await migrator.up(7);
+      expect(rows()).toEqual(before);
+      expect(withoutRowid()).toEqual([true, true]);
+      const plan = s.prepare("EXPLAIN QUERY PLAN SELECT * FROM receipt_metrics WHERE model_id = 'mdl_1' AND observed_at >= 0").all() as Array<{ detail: string }>;
+      expect(plan.map((p) => p.detail).join()).toContain('PRIMARY KEY (model_id=? AND observed_at>?)');
+
+      await migrator.down(6);
+      expect(rows()).toEqual(before);
+      expect(withoutRowid()).toEqual([false, false]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('0008 folds server analytics rows into daily counts, and down() expands them again', async () => {
+    const db = new Database(path.join(tempDir(), 'analytics.db'));
+    try {
+      const migrator = new Migrator(db);
+      await migrator.up(7);
+      const s = db.sqlite;
+      const insert = s.prepare("INSERT INTO analytics_events (name, source, session_id, user_id, path, properties, day, created_at) VALUES (?, ?, ?, ?, NULL, NULL, '2026-11-20', 1763640000000)");
+      insert.run('receipt.recorded', 'server', null, 'usr_1');
+      insert.run('receipt.recorded', 'server', null, 'usr_1');
+      insert.run('anchor.created', 'server', null, null);
+      insert.run('page.view', 'client', 'sess-1', null);
+
+      await migrator.up(8);
+      expect(s.prepare('SELECT day, name, user_id, count FROM analytics_server_daily ORDER BY name').all()).toEqual([
+        { day: '2026-11-20', name: 'anchor.created', user_id: '', count: 1 },
+        { day: '2026-11-20', name: 'receipt.recorded', user_id: 'usr_1', count: 2 },
+      ]);
+      expect(s.prepare('SELECT name, source FROM analytics_events').all()).toEqual([{ name: 'page.view', source: 'client' }]);
+
+      await migrator.down(7);
+      expect(s.prepare('SELECT name, source, user_id, day FROM analytics_events ORDER BY source, name, user_id').all()).toEqual([
+        { name: 'page.view', source: 'client', user_id: null, day: '2026-11-20' },
+        { name: 'anchor.created', source: 'server', user_id: null, day: '2026-11-20' },
+        { name: 'receipt.recorded', source: 'server', user_id: 'usr_1', day: '2026-11-20' },
+        { name: 'receipt.recorded', source: 'server', user_id: 'usr_1', day: '2026-11-20' },
+      ]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('each migration applies in its own transaction: a failing one leaves the previous ones applied', async () => {
     const db = new Database(path.join(tempDir(), 'partial.db'));
     try {

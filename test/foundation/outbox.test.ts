@@ -1,7 +1,7 @@
 /** The transactional outbox: delivery after commit only, nothing from a rollback, retries, durable cursors across restarts. */
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../src/events/catalog.js';
-import { emit } from '../../src/events/outbox.js';
+import { emit, OutboxDispatcher } from '../../src/events/outbox.js';
 import { openSqlite, startConfigured, tempDir, waitFor } from './support.js';
 
 declare module '../../src/events/catalog.js' {
@@ -34,7 +34,6 @@ describe('outbox', () => {
             }
             received.push(event);
           },
-          { durable: false },
         );
       },
     });
@@ -53,34 +52,70 @@ describe('outbox', () => {
     }
   });
 
-  it('hands a batch subscriber a page of events at once and retries a failing page whole', async () => {
+  it('hands a durable subscriber a page in the dispatcher transaction; a failing page is rolled back and retried one event at a time', async () => {
     const calls: number[][] = [];
+    const committedCallbacks: number[][] = [];
     let failFirst = true;
     const server = await startConfigured({}, {
       configure: (c) =>
-        c.outbox.subscribeBatch(
-          'test.batch',
-          (events) => {
-            calls.push(mine(events).map((e) => e.payload.n));
-            if (failFirst) {
-              failFirst = false;
-              throw new Error('transient');
-            }
-          },
-          { durable: true },
-        ),
+        c.outbox.subscribeDurable('test.batch', async (events, { tx, afterCommit }) => {
+          const ns = mine(events).map((e) => e.payload.n);
+          calls.push(ns);
+          // What the handler writes commits with its cursor, or not at all.
+          for (const n of ns) await tx.insertInto('analytics_events').values({ name: `test.page.${n}`, source: 'server', session_id: null, user_id: null, path: null, properties: null, day: '2026-01-01', created_at: 0 }).execute();
+          afterCommit(() => void committedCallbacks.push(ns));
+          if (failFirst) {
+            failFirst = false;
+            throw new Error('transient');
+          }
+        }),
     });
     try {
-      await server.handle.context.db.write(async (tx) => {
+      const { db, outbox } = server.handle.context;
+      await db.write(async (tx) => {
         for (let n = 1; n <= 5; n++) await emit(tx, 'test.happened', { n });
       });
-      await waitFor(() => calls.length === 2, 'retried page');
-      // One call for all five events, then the same page again after the failure.
-      expect(calls).toEqual([
-        [1, 2, 3, 4, 5],
-        [1, 2, 3, 4, 5],
-      ]);
+      await waitFor(() => calls.flat().includes(5) && calls.length >= 3, 'the retry and the rest of the page', 30_000);
+      await outbox.settle();
+      // The whole page first (it fails), then the failed event alone, then the rest together.
+      expect(calls).toEqual([[1, 2, 3, 4, 5], [1], [2, 3, 4, 5]]);
+      expect(committedCallbacks).toEqual([[1], [2, 3, 4, 5]]);
+      const written = await db.kysely.selectFrom('analytics_events').select('name').where('name', 'like', 'test.page.%').orderBy('id').execute();
+      expect(written.map((r) => r.name)).toEqual([1, 2, 3, 4, 5].map((n) => `test.page.${n}`));
     } finally {
+      await server.close();
+    }
+  });
+
+  it('skips a poison event after repeated failures without losing the events around it', async () => {
+    const server = await startConfigured({});
+    // A second dispatcher on the server's database with millisecond backoff, so ten attempts take no time.
+    const { db, logger } = server.handle.context;
+    const dispatcher = new OutboxDispatcher(db, logger, 1);
+    const handled: number[] = [];
+    const attempts: number[] = [];
+    dispatcher.subscribeDurable('test.poison', (events) => {
+      for (const e of mine(events)) {
+        if (e.payload.n === 2) {
+          attempts.push(2);
+          throw new Error('poison');
+        }
+      }
+      handled.push(...mine(events).map((e) => e.payload.n));
+    });
+    await dispatcher.start();
+    try {
+      await db.write(async (tx) => {
+        for (let n = 1; n <= 3; n++) await emit(tx, 'test.happened', { n });
+      });
+      await waitFor(() => handled.includes(3), 'the events after the poison one');
+      await dispatcher.settle();
+      expect(handled).toEqual([1, 3]);
+      expect(attempts.length).toBeGreaterThanOrEqual(10); // the event alone until MAX_ATTEMPTS, after the pages it spoiled
+      const cursor = await db.kysely.selectFrom('outbox_cursors').selectAll().where('subscriber', '=', 'test.poison').executeTakeFirstOrThrow();
+      expect(cursor).toMatchObject({ attempts: 0, last_error: null });
+    } finally {
+      await dispatcher.stop();
       await server.close();
     }
   });
@@ -88,7 +123,7 @@ describe('outbox', () => {
   it('emits nothing from a rolled-back transaction', async () => {
     const received: StoredEvent[] = [];
     const server = await startConfigured({}, {
-      configure: (c) => c.outbox.subscribe('test.rollback', (e) => void received.push(e), { durable: true }),
+      configure: (c) => c.outbox.subscribeDurable('test.rollback', (events) => void received.push(...events)),
     });
     try {
       const { db, outbox } = server.handle.context;
@@ -114,18 +149,14 @@ describe('outbox', () => {
     let failuresLeft = 1;
     const server = await startConfigured({}, {
       configure: (c) =>
-        c.outbox.subscribe(
-          'test.flaky',
-          (event) => {
-            if (event.kind !== 'test.happened') return;
-            if (failuresLeft > 0) {
-              failuresLeft -= 1;
-              throw new Error('mail server down');
-            }
-            received.push((event as Received).payload.n);
-          },
-          { durable: true },
-        ),
+        c.outbox.subscribeDurable('test.flaky', (events) => {
+          if (!mine(events).length) return;
+          if (failuresLeft > 0) {
+            failuresLeft -= 1;
+            throw new Error('mail server down');
+          }
+          received.push(...mine(events).map((e) => e.payload.n));
+        }),
     });
     try {
       const { db } = server.handle.context;
@@ -153,13 +184,9 @@ describe('outbox', () => {
     const first = await startConfigured({}, {
       dataDir,
       configure: (c) =>
-        c.outbox.subscribe(
-          'test.durable',
-          (event) => {
-            if (event.kind === 'test.happened') throw new Error('not yet');
-          },
-          { durable: true },
-        ),
+        c.outbox.subscribeDurable('test.durable', (events) => {
+          if (mine(events).length) throw new Error('not yet');
+        }),
     });
     const { db } = first.handle.context;
     await db.write((tx) => emit(tx, 'test.happened', { n: 42, note: 'pending at shutdown' }));
@@ -172,9 +199,9 @@ describe('outbox', () => {
     const second = await startConfigured({}, {
       dataDir,
       configure(c) {
-        c.outbox.subscribe('test.durable', (e) => void (e.kind === 'test.happened' && durable.push((e as Received).payload.n)), { durable: true });
-        c.outbox.subscribe('test.latecomer', (e) => void (e.kind === 'test.happened' && latecomer.push((e as Received).payload.n)), { durable: true });
-        c.outbox.subscribe('test.socket', (e) => void (e.kind === 'test.happened' && ephemeral.push((e as Received).payload.n)), { durable: false });
+        c.outbox.subscribeDurable('test.durable', (events) => void durable.push(...mine(events).map((e) => e.payload.n)));
+        c.outbox.subscribeDurable('test.latecomer', (events) => void latecomer.push(...mine(events).map((e) => e.payload.n)));
+        c.outbox.subscribe('test.socket', (e) => void (e.kind === 'test.happened' && ephemeral.push((e as Received).payload.n)));
       },
     });
     try {

@@ -1,9 +1,10 @@
 /**
- * Product analytics: client events posted in batches (anonymous ones carry a session id), server
- * events recorded by a durable outbox subscriber (one row per domain event, with its kind as the
- * name and no payload), daily aggregates and top events for admins.
+ * Product analytics: client events posted in batches (anonymous ones carry a session id, one row
+ * each), server events counted by a durable outbox subscriber (per UTC day, event kind and the
+ * user the event names), daily aggregates and top events for admins.
  */
-import type { Tx } from '../../db/connection.js';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Database, Tx } from '../../db/connection.js';
 import type { StoredEvent } from '../../events/catalog.js';
 import { DAY_MS } from '../../lib/time.js';
 
@@ -35,19 +36,29 @@ export async function recordClientEvents(tx: Tx, who: { userId: string | null; s
   return events.length;
 }
 
-/** The analytics subscriber: counts each domain event under its kind, attributed to the user it names, one insert per page of events. */
-export async function recordServerEvents(tx: Tx, events: readonly StoredEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await tx
-    .insertInto('analytics_events')
-    .values(
-      events.map((event) => {
-        const p = event.payload as Record<string, unknown>;
-        const userId = [p.userId, p.ownerId].find((v): v is string => typeof v === 'string') ?? null;
-        return { name: event.kind, source: 'server' as const, session_id: null, user_id: userId, path: null, properties: null, day: dayOf(event.createdAt), created_at: event.createdAt };
-      }),
-    )
-    .execute();
+/**
+ * The analytics subscriber: counts each domain event under its kind, per UTC day and the user it
+ * names. A page of events becomes one upsert per distinct (day, kind, user), through one prepared
+ * statement, inside the outbox dispatcher's transaction (which holds the connection).
+ */
+export function serverEventRecorder(db: Database): (events: readonly StoredEvent[]) => void {
+  let upsert: BetterSqlite3.Statement | null = null;
+  return (events) => {
+    upsert ??= db.sqlite.prepare(
+      'INSERT INTO analytics_server_daily (day, name, user_id, count) VALUES (?, ?, ?, ?) ON CONFLICT (day, name, user_id) DO UPDATE SET count = count + excluded.count',
+    );
+    const counts = new Map<string, { day: string; name: string; userId: string; count: number }>();
+    for (const event of events) {
+      const p = event.payload as Record<string, unknown>;
+      const userId = typeof p.userId === 'string' ? p.userId : typeof p.ownerId === 'string' ? p.ownerId : '';
+      const day = dayOf(event.createdAt);
+      const key = `${day}\u0000${event.kind}\u0000${userId}`;
+      const entry = counts.get(key);
+      if (entry) entry.count++;
+      else counts.set(key, { day, name: event.kind, userId, count: 1 });
+    }
+    for (const c of counts.values()) upsert.run(c.day, c.name, c.userId, c.count);
+  };
 }
 
 export interface AnalyticsReport {
@@ -59,38 +70,63 @@ export interface AnalyticsReport {
 
 /** Daily totals between two UTC dates (inclusive) and the 20 most frequent event names. */
 export async function analyticsReport(tx: Tx, from: string, to: string): Promise<AnalyticsReport> {
-  const daily = await tx
+  const client = await tx
     .selectFrom('analytics_events')
-    .select((eb) => [
-      'day',
-      eb.fn.countAll<number>().as('events'),
-      eb.fn.sum<number>(eb.case().when('source', '=', 'client').then(1).else(0).end()).as('client'),
-      eb.fn.count<number>('session_id').distinct().as('sessions'),
-      eb.fn.count<number>('user_id').distinct().as('users'),
-    ])
+    .select((eb) => ['day', eb.fn.countAll<number>().as('events'), eb.fn.count<number>('session_id').distinct().as('sessions')])
     .where('day', '>=', from)
     .where('day', '<=', to)
     .groupBy('day')
-    .orderBy('day')
     .execute();
-  const top = await tx
+  const server = await tx
+    .selectFrom('analytics_server_daily')
+    .select((eb) => ['day', eb.fn.sum<number>('count').as('events')])
+    .where('day', '>=', from)
+    .where('day', '<=', to)
+    .groupBy('day')
+    .execute();
+  // A user counts once a day, whether their events came from the client or the server.
+  const users = await tx
+    .selectFrom(
+      tx
+        .selectFrom('analytics_events')
+        .select(['day', 'user_id'])
+        .where('day', '>=', from)
+        .where('day', '<=', to)
+        .where('user_id', 'is not', null)
+        .union(tx.selectFrom('analytics_server_daily').select(['day', 'user_id']).where('day', '>=', from).where('day', '<=', to).where('user_id', '!=', ''))
+        .as('u'),
+    )
+    .select((eb) => ['u.day', eb.fn.countAll<number>().as('users')])
+    .groupBy('u.day')
+    .execute();
+  const topClient = await tx
     .selectFrom('analytics_events')
     .select((eb) => ['name', 'source', eb.fn.countAll<number>().as('count')])
     .where('day', '>=', from)
     .where('day', '<=', to)
     .groupBy(['name', 'source'])
-    .orderBy('count', 'desc')
-    .orderBy('name')
-    .limit(20)
     .execute();
-  const byDay = new Map(daily.map((d) => [d.day, d]));
+  const topServer = await tx
+    .selectFrom('analytics_server_daily')
+    .select((eb) => ['name', eb.fn.sum<number>('count').as('count')])
+    .where('day', '>=', from)
+    .where('day', '<=', to)
+    .groupBy('name')
+    .execute();
+
+  const byDay = <R extends { day: string | null }>(rows: R[]) => new Map(rows.map((r) => [r.day, r]));
+  const clientByDay = byDay(client);
+  const serverByDay = byDay(server);
+  const usersByDay = byDay(users);
   const days: AnalyticsReport['days'] = [];
   for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY_MS) {
     const date = dayOf(t);
-    const d = byDay.get(date);
-    const events = Number(d?.events ?? 0);
-    const client = Number(d?.client ?? 0);
-    days.push({ date, events, clientEvents: client, serverEvents: events - client, sessions: Number(d?.sessions ?? 0), users: Number(d?.users ?? 0) });
+    const clientEvents = Number(clientByDay.get(date)?.events ?? 0);
+    const serverEvents = Number(serverByDay.get(date)?.events ?? 0);
+    days.push({ date, events: clientEvents + serverEvents, clientEvents, serverEvents, sessions: Number(clientByDay.get(date)?.sessions ?? 0), users: Number(usersByDay.get(date)?.users ?? 0) });
   }
-  return { from, to, days, top: top.map((r) => ({ name: r.name, source: r.source, count: Number(r.count) })) };
+  const top = [...topClient.map((r) => ({ name: r.name, source: r.source, count: Number(r.count) })), ...topServer.map((r) => ({ name: r.name, source: 'server' as const, count: Number(r.count) }))]
+    .sort((a, b) => b.count - a.count || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .slice(0, 20);
+  return { from, to, days, top };
 }

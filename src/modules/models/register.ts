@@ -20,4 +20,5 @@ export function registerModels(context: AppContext): void {
   registerModelRoutes(context, { box, profiles, onDeleted: (id) => recorder.forget(id) });
   registerReceiptRoutes(context, { recorder, profiles, oracle, pull });
   for (const job of monitoringJobs(context, oracle, pull)) context.scheduler.register(job);
+  context.onClose.push(() => oracle.close());
 }

@@ -9,7 +9,7 @@ import { storedSecret } from '../../db/secrets.js';
 import { SecretBox } from '../../lib/secret-box.js';
 import { registerLogRoutes } from '../analytics/logs.js';
 import { registerAnalyticsRoutes } from '../analytics/routes.js';
-import { recordServerEvents } from '../analytics/service.js';
+import { serverEventRecorder } from '../analytics/service.js';
 import { registerIntegrationRoutes } from '../integrations/routes.js';
 import { Channels } from './channels.js';
 import { Deliverer, type MessagingKeys } from './deliverer.js';
@@ -26,19 +26,13 @@ export function registerMessaging(context: AppContext): void {
   const channels = new Channels(config);
   const deliverer = new Deliverer(context, channels, keys);
 
-  // Both durable subscribers take a page of events per transaction: a 1,000-receipt batch must not
-  // cost 1,000 commits here.
-  context.outbox.subscribeBatch(
-    'notifications',
-    async (events) => {
-      const relevant = events.filter((event) => alertRulesFor(event).length > 0);
-      if (!relevant.length) return;
-      const queued = await db.write((tx) => notifyFromEvents(tx, relevant, config, context.logger));
-      if (queued) deliverer.kick();
-    },
-    { durable: true },
-  );
-  context.outbox.subscribeBatch('analytics', (events) => db.write((tx) => recordServerEvents(tx, events)), { durable: true });
+  // Both are durable subscribers: a page of events in the dispatcher's transaction, so a
+  // 1,000-receipt batch costs no commit of its own here.
+  context.outbox.subscribeDurable('notifications', async (events, { tx, afterCommit }) => {
+    const relevant = events.filter((event) => alertRulesFor(event).length > 0);
+    if (relevant.length && (await notifyFromEvents(tx, relevant, config, context.logger))) afterCommit(() => deliverer.kick());
+  });
+  context.outbox.subscribeDurable('analytics', serverEventRecorder(db));
 
   context.scheduler.register({
     name: 'deliver-notifications',

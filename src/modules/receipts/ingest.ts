@@ -1,7 +1,7 @@
 /** One entry point for new receipts, pushed (routes) or pulled (the pull job): evaluate, then chain and store. */
 import { conflict } from '../../http/errors.js';
 import type { ReferenceProfile } from '../../drift/index.js';
-import { viewModel, type ModelRow, type ProfileCache } from '../models/service.js';
+import { modelConfig, type IngestModel, type ProfileCache } from '../models/service.js';
 import { evaluateReceipt, type ModelContext } from './evaluate.js';
 import type { ReceiptRecorder, StoredReceipt } from './recorder.js';
 import type { ReceiptInput } from './schema.js';
@@ -13,9 +13,9 @@ export interface IngestDeps {
 
 const NO_PROFILES = new Map<string, ReferenceProfile>();
 
-export async function ingestReceipts(deps: IngestDeps, model: ModelRow, inputs: ReceiptInput[], batch: boolean): Promise<StoredReceipt[]> {
+export async function ingestReceipts(deps: IngestDeps, model: IngestModel, inputs: ReceiptInput[], batch: boolean): Promise<StoredReceipt[]> {
   if (model.status === 'archived') throw conflict('model_archived', 'This model is archived; it takes no new receipts.');
-  const view = viewModel(model);
+  const view = modelConfig(model);
   const ctx: ModelContext = {
     id: model.id,
     ownerId: model.owner_id,

@@ -3,14 +3,17 @@
  * config (`oracle.keypairPath` / `oracle.keypair`, Solana CLI JSON: 32-byte seed then public key)
  * or is generated on first start and kept in the database (generated_secrets), so a backup of the
  * database restores a server that still signs as the same oracle. Signing goes through
- * src/lib/ed25519 (OpenSSL); batches sign on the libuv thread pool so the event loop keeps serving.
+ * src/lib/ed25519 (OpenSSL); receipt batches sign on worker threads (src/lib/ed25519-pool), so
+ * the event loop keeps serving.
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import bs58 from 'bs58';
 import { ConfigError } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import type { Database } from '../../db/connection.js';
 import { existingSecret, storedSecret } from '../../db/secrets.js';
+import type { Ed25519SigningPool } from '../../lib/ed25519-pool.js';
 import { publicKeyObject, verifyEd25519 } from '../../lib/ed25519.js';
 import { KeypairError, keypairFromSeed, loadKeypairFile, parseKeypairJson, type SolanaKeypair } from '../../solana/keys.js';
 
@@ -41,8 +44,12 @@ function configuredKeypair(config: Pick<Config, 'oracle'>): SolanaKeypair | null
   return null;
 }
 
+/** Signing threads: all cores but the event loop's, at least one, at most four. */
+const SIGNING_THREADS = Math.min(4, Math.max(1, availableParallelism() - 1));
+
 export class Oracle {
   readonly publicKey: Buffer;
+  private pool: Ed25519SigningPool | null = null;
   readonly publicKeyBase58: string;
   readonly publicKeyObject: KeyObject;
 
@@ -70,9 +77,16 @@ export class Oracle {
     return bs58.encode(this.keypair.sign(message));
   }
 
-  /** Same as sign(), computed on the libuv thread pool. */
-  async signAsync(message: Uint8Array): Promise<string> {
-    return bs58.encode(await this.keypair.signAsync(message));
+  /** sign() for many messages, on the signing threads (started on first use). */
+  signMany(messages: Uint8Array[]): Promise<string[]> {
+    this.pool ??= this.keypair.openSigningPool(SIGNING_THREADS);
+    return this.pool.signBase58(messages);
+  }
+
+  /** Stops the signing threads. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = null;
   }
 
   verify(message: Uint8Array, signatureBase58: string): boolean {

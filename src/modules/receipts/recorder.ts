@@ -1,12 +1,16 @@
 /**
  * The ingestion hot path: places evaluated receipts in their model's hash chain, signs them and
- * stores them with their events in one short write transaction.
+ * stores them with their events in short write transactions.
  *
- * Per model, recording is serialised by an in-process lock and the chain head (seq, hash, newest
- * observedAt) is cached, so a batch costs one JCS + sha256 per receipt on the event loop, ed25519
- * signatures on the libuv pool (outside the transaction, which therefore holds the write lock only
- * for the inserts), and prepared-statement inserts. The cache is dropped on any failure and
- * reloaded from the table. One process owns the data dir, so the in-memory head is authoritative.
+ * Requests queue here and are written by group commit: while one group's transaction runs, the
+ * requests that arrive meanwhile (any models) gather and go together in the next one, so under
+ * concurrent load many single-receipt POSTs share one COMMIT, while a lone request goes at once.
+ * Within a group each request keeps its own outcome: one refused for strictOrder, or because its
+ * model was archived meanwhile, fails alone. The chain head per model (seq, hash, newest
+ * observedAt) is cached: a receipt costs one JCS + sha256 on the event loop, an ed25519 signature
+ * on worker threads (outside the transaction, which holds the write lock only for the inserts)
+ * and prepared-statement inserts. One process owns the data dir, so the in-memory head is
+ * authoritative; it is reloaded from the table after any failed write.
  */
 import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -15,7 +19,7 @@ import { conflict } from '../../http/errors.js';
 import { canonicalJson } from '../../lib/canonical-json.js';
 import { newId } from '../../lib/ids.js';
 import type { ModelHealth } from '../models/schema.js';
-import type { ModelRow } from '../models/service.js';
+import type { IngestModel } from '../models/service.js';
 import { buildDocument, GENESIS_HASH, type EvaluatedReceipt, type ModelContext, type ReceiptDocument } from './evaluate.js';
 import { modelRooms, type DriftDetectedEvent, type ModelHealthEvent, type ReceiptRecordedEvent } from './events.js';
 import type { Oracle } from './oracle.js';
@@ -58,9 +62,46 @@ function healthReason(d: ReceiptDocument): string {
   return 'latest receipt within thresholds';
 }
 
+/** A group commit takes queued requests up to this many receipts (a larger request goes alone). */
+const GROUP_MAX_RECEIPTS = 1000;
+/** Below this many queued receipts, a group waits a turn of the event loop for more. */
+const GATHER_BELOW = 100;
+
+interface Pending {
+  model: IngestModel;
+  ctx: ModelContext;
+  receipts: EvaluatedReceipt[];
+  path: (i: number) => string;
+  resolve: (stored: StoredReceipt[]) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Chained {
+  seq: number;
+  prevHash: string;
+  hash: string;
+  hashBytes: Buffer;
+  canonical: string;
+  document: ReceiptDocument;
+  evaluated: EvaluatedReceipt;
+}
+
+/** A request placed in its model's chain, waiting for signatures and the transaction. */
+interface Placed {
+  pending: Pending;
+  chained: Chained[];
+  stored: StoredReceipt[];
+  /** The model's head generation when this request was placed (see invalidate). */
+  generation: number;
+}
+
 export class ReceiptRecorder {
   private readonly heads = new Map<string, ChainHead>();
-  private readonly locks = new Map<string, Promise<void>>();
+  /** Per model, bumped whenever its cached head is discarded after a failed write, with that failure. */
+  private readonly generations = new Map<string, number>();
+  private readonly failures = new Map<string, unknown>();
+  private readonly queue: Pending[] = [];
+  private flushing = false;
   private nextOrdinal: number | null = null;
   private stmts: Statements | null = null;
 
@@ -94,32 +135,24 @@ export class ReceiptRecorder {
     return this.stmts;
   }
 
+  private queued(): number {
+    let n = 0;
+    for (const p of this.queue) n += p.receipts.length;
+    return n;
+  }
+
   /** Forgets a model's cached chain head (after it is deleted, or when its rows were changed outside the recorder). */
   forget(modelId: string): void {
     this.heads.delete(modelId);
   }
 
-  private head(modelId: string): ChainHead {
+  private async head(modelId: string): Promise<ChainHead> {
     const cached = this.heads.get(modelId);
     if (cached) return cached;
-    const row = this.statements().head.get(modelId) as { seq: number; hash: string; observed_at: number } | undefined;
+    const row = await this.db.read(() => this.statements().head.get(modelId) as { seq: number; hash: string; observed_at: number } | undefined);
     const head = row ? { seq: row.seq, hash: row.hash, observedAtMs: row.observed_at } : { seq: 0, hash: GENESIS_HASH, observedAtMs: -Infinity };
     this.heads.set(modelId, head);
     return head;
-  }
-
-  private async withModelLock<T>(modelId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(modelId) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = previous.then(() => new Promise<void>((resolve) => (release = resolve)));
-    this.locks.set(modelId, mine);
-    await previous;
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (this.locks.get(modelId) === mine) this.locks.delete(modelId);
-    }
   }
 
   /**
@@ -127,19 +160,123 @@ export class ReceiptRecorder {
    * the newest one already recorded (or before its predecessor in the batch) is refused: 409 and
    * nothing stored. `path` maps a batch index to its field path for errors.
    */
-  async record(model: ModelRow, ctx: ModelContext, receipts: EvaluatedReceipt[], path: (i: number) => string): Promise<StoredReceipt[]> {
-    return this.withModelLock(model.id, async () => {
-      try {
-        return await this.recordLocked(model, ctx, receipts, path);
-      } catch (err) {
-        this.heads.delete(model.id);
-        throw err;
+  record(model: IngestModel, ctx: ModelContext, receipts: EvaluatedReceipt[], path: (i: number) => string): Promise<StoredReceipt[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ model, ctx, receipts, path, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        void this.flush();
       }
     });
   }
 
-  private async recordLocked(model: ModelRow, ctx: ModelContext, receipts: EvaluatedReceipt[], path: (i: number) => string): Promise<StoredReceipt[]> {
-    const head = this.head(model.id);
+  /**
+   * Commits queued requests group by group until the queue is empty, as a pipeline: a group is
+   * placed in its chains and sent to the signing threads, and while it is signed the previous
+   * group is written. Writes keep the order in which groups were placed.
+   */
+  private async flush(): Promise<void> {
+    let writing: Promise<void> = Promise.resolve();
+    try {
+      for (;;) {
+        if (!this.queue.length) {
+          await writing;
+          if (!this.queue.length) return;
+        }
+        // A small group waits one turn of the event loop, so that requests whose bytes already
+        // arrived reach record() and join it; a large one goes at once to keep the signing threads busy.
+        if (this.queued() < GATHER_BELOW) await new Promise((resolve) => setImmediate(resolve));
+        let count = this.queue[0]!.receipts.length;
+        let take = 1;
+        while (take < this.queue.length && count + this.queue[take]!.receipts.length <= GROUP_MAX_RECEIPTS) count += this.queue[take++]!.receipts.length;
+        const placed = await this.placeGroup(this.queue.splice(0, take));
+        if (!placed.length) continue;
+        const signing = this.oracle.signMany(placed.flatMap((p) => p.chained.map((c) => c.hashBytes)));
+        const previous = writing;
+        writing = signing.then(
+          async (signatures) => {
+            await previous;
+            await this.writeGroup(placed, signatures);
+          },
+          async (err: unknown) => {
+            await previous;
+            this.fail(placed, err);
+          },
+        );
+        // The next group is taken once the signing threads are free: its signatures overlap this
+        // group's write, and requests gather meanwhile. (Keeping two groups at the signing threads
+        // measured slower: the event loop then places groups instead of serving requests.)
+        await signing.catch(() => undefined);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Places each request after its model's (possibly not yet committed) head; a request refused for strictOrder fails alone. */
+  private async placeGroup(group: Pending[]): Promise<Placed[]> {
+    const placed: Placed[] = [];
+    for (const pending of group) {
+      try {
+        const id = pending.model.id;
+        const { chained, next } = this.place(pending, await this.head(id));
+        this.heads.set(id, next);
+        placed.push({ pending, chained, stored: [], generation: this.generations.get(id) ?? 0 });
+      } catch (err) {
+        pending.reject(err);
+      }
+    }
+    return placed;
+  }
+
+  /** Writes one signed group; settles every request in it and never throws. */
+  private async writeGroup(group: Placed[], signatures: string[]): Promise<void> {
+    const receivedAt = Date.now();
+    let k = 0;
+    const live: Placed[] = [];
+    for (const p of group) {
+      const stored = p.chained.map((c): StoredReceipt => ({ id: newId('rcp', receivedAt), seq: c.seq, hash: c.hash, prevHash: c.prevHash, signature: signatures[k++]!, receivedAt, document: c.document }));
+      // Placed on a head an earlier group failed to write: its links point at nothing.
+      if (p.generation !== (this.generations.get(p.pending.model.id) ?? 0)) p.pending.reject(this.failures.get(p.pending.model.id));
+      else live.push({ ...p, stored });
+    }
+    if (!live.length) return;
+    const refused = new Map<string, Error>();
+    try {
+      await this.db.write(async (tx) => {
+        markEventsWritten(tx); // events go in through prepared statements below, not emit()
+        this.insertGroup(live, refused, receivedAt);
+      });
+    } catch (err) {
+      this.nextOrdinal = null;
+      this.fail(live, err);
+      return;
+    }
+    for (const [modelId, err] of refused) this.invalidate(modelId, err);
+    for (const p of live) {
+      const err = refused.get(p.pending.model.id);
+      if (err) p.pending.reject(err);
+      else p.pending.resolve(p.stored);
+    }
+  }
+
+  private fail(group: Placed[], err: unknown): void {
+    for (const p of group) {
+      this.invalidate(p.pending.model.id, err);
+      p.pending.reject(err);
+    }
+  }
+
+  /** Drops a model's cached head after a failed write; requests already placed on it fail with the same error. */
+  private invalidate(modelId: string, err: unknown): void {
+    this.heads.delete(modelId);
+    this.generations.set(modelId, (this.generations.get(modelId) ?? 0) + 1);
+    this.failures.set(modelId, err);
+  }
+
+  /** Checks strictOrder and computes each receipt's document, hash and link after `head`. */
+  private place(pending: Pending, head: ChainHead): { chained: Chained[]; next: ChainHead } {
+    const { model, ctx, receipts, path } = pending;
     if (model.strict_order === 1) {
       let newest = head.observedAtMs;
       receipts.forEach((r, i) => {
@@ -151,10 +288,8 @@ export class ReceiptRecorder {
         newest = r.observedAtMs;
       });
     }
-    let seq = head.seq;
-    let prevHash = head.hash;
-    let newestObserved = head.observedAtMs;
-    const chained = receipts.map((r) => {
+    let { seq, hash: prevHash, observedAtMs: newestObserved } = head;
+    const chained = receipts.map((r): Chained => {
       seq++;
       const document = buildDocument(ctx, r, seq, prevHash);
       const canonical = canonicalJson(document);
@@ -164,63 +299,71 @@ export class ReceiptRecorder {
       if (r.observedAtMs > newestObserved) newestObserved = r.observedAtMs;
       return item;
     });
-    const signatures = await Promise.all(chained.map((c) => this.oracle.signAsync(c.hashBytes)));
-    const receivedAt = Date.now();
-    const stored = chained.map((c, i): StoredReceipt => ({ id: newId('rcp', receivedAt), seq: c.seq, hash: c.hash, prevHash: c.prevHash, signature: signatures[i]!, receivedAt, document: c.document }));
+    return { chained, next: { seq, hash: prevHash, observedAtMs: newestObserved } };
+  }
 
-    try {
-      await this.db.write(async (tx) => {
-        markEventsWritten(tx); // events go in through prepared statements below, not emit()
-        const st = this.statements();
-        const state = st.modelState.get(model.id) as { health: ModelHealth; status: string } | undefined;
-        if (!state) throw conflict('model_deleted', 'The model was deleted.');
-        if (state.status === 'archived') throw conflict('model_archived', 'This model is archived; it takes no new receipts.');
-        let ordinal = this.nextOrdinal ?? (st.maxOrdinal.get() as { max: number }).max + 1;
-        const rooms = JSON.stringify(modelRooms(model.id, model.owner_id));
-        let health: ModelHealth = state.health;
-        let changed = false;
-        for (let i = 0; i < chained.length; i++) {
-          const c = chained[i]!;
-          const s = stored[i]!;
-          const e = c.evaluated;
-          const values = this.options.storeCurrentValues && e.currentValues ? Buffer.from(JSON.stringify(e.currentValues)) : null;
-          st.insertReceipt.run(s.id, model.id, c.seq, ordinal++, e.observedAtMs, receivedAt, c.prevHash, c.hash, s.signature, c.canonical, e.driftPercentage, e.driftDetected ? 1 : 0, e.datasetDrift ? (e.datasetDrift.drifted ? 1 : 0) : null, e.health, values);
-          for (const name in e.metrics) {
-            const d = e.metricDrift[name];
-            st.insertMetric.run(s.id, model.id, name, e.observedAtMs, e.metrics[name], d ? d.pctChange : null, d ? d.degradation : null);
-          }
-          for (const f of e.featureDrift) st.insertFeature.run(s.id, model.id, f.feature, e.observedAtMs, f.method, finite(f.score), finite(f.effectSize), f.drifted ? 1 : 0);
-          const recorded: ReceiptRecordedEvent = { modelId: model.id, ownerId: model.owner_id, receiptId: s.id, seq: c.seq, observedAt: e.observedAt, driftPercentage: e.driftPercentage, driftDetected: e.driftDetected, health: e.health };
-          st.insertEvent.run('receipt.recorded', JSON.stringify(recorded), rooms, receivedAt);
-          if (e.health !== 'healthy') {
-            const drift: DriftDetectedEvent = {
-              modelId: model.id,
-              ownerId: model.owner_id,
-              modelName: model.name,
-              receiptId: s.id,
-              driftPercentage: e.driftPercentage,
-              thresholdPercent: ctx.driftThresholdPercent,
-              severity: e.health,
-              driftedFeatures: e.featureDrift.filter((f) => f.drifted).map((f) => f.feature),
-            };
-            st.insertEvent.run('drift.detected', JSON.stringify(drift), rooms, receivedAt);
-          }
-          if (e.health !== health) {
-            const change: ModelHealthEvent = { modelId: model.id, ownerId: model.owner_id, modelName: model.name, previous: health, health: e.health, reason: healthReason(c.document) };
-            st.insertEvent.run('model.health', JSON.stringify(change), rooms, receivedAt);
-            health = e.health;
-            changed = true;
-          }
-        }
-        const last = chained[chained.length - 1]!;
-        st.updateModel.run(chained.length, receivedAt, newestObserved, last.evaluated.driftPercentage, health, healthReason(last.document), changed ? '' : health, receivedAt, receivedAt, model.id);
-        this.nextOrdinal = ordinal;
-      });
-    } catch (err) {
-      this.nextOrdinal = null;
-      throw err;
+  /**
+   * The group's inserts, inside its transaction. A model deleted or archived since its requests
+   * were queued is refused (recorded in `refused`) and none of its receipts are written.
+   */
+  private insertGroup(placed: Placed[], refused: Map<string, Error>, receivedAt: number): void {
+    const st = this.statements();
+    const models = new Map<string, { health: ModelHealth; changed: boolean; count: number; newestObserved: number; last: Chained | null }>();
+    for (const { pending } of placed) {
+      const id = pending.model.id;
+      if (models.has(id) || refused.has(id)) continue;
+      const state = st.modelState.get(id) as { health: ModelHealth; status: string } | undefined;
+      if (!state) refused.set(id, conflict('model_deleted', 'The model was deleted.'));
+      else if (state.status === 'archived') refused.set(id, conflict('model_archived', 'This model is archived; it takes no new receipts.'));
+      else models.set(id, { health: state.health, changed: false, count: 0, newestObserved: -Infinity, last: null });
     }
-    this.heads.set(model.id, { seq, hash: prevHash, observedAtMs: newestObserved });
-    return stored;
+    let ordinal = this.nextOrdinal ?? (st.maxOrdinal.get() as { max: number }).max + 1;
+    for (const { pending, chained, stored } of placed) {
+      const { model, ctx } = pending;
+      const m = models.get(model.id);
+      if (!m) continue;
+      const rooms = JSON.stringify(modelRooms(model.id, model.owner_id));
+      for (let i = 0; i < chained.length; i++) {
+        const c = chained[i]!;
+        const s = stored[i]!;
+        const e = c.evaluated;
+        const values = this.options.storeCurrentValues && e.currentValues ? Buffer.from(JSON.stringify(e.currentValues)) : null;
+        st.insertReceipt.run(s.id, model.id, c.seq, ordinal++, e.observedAtMs, receivedAt, c.prevHash, c.hash, s.signature, c.canonical, e.driftPercentage, e.driftDetected ? 1 : 0, e.datasetDrift ? (e.datasetDrift.drifted ? 1 : 0) : null, e.health, values);
+        for (const name in e.metrics) {
+          const d = e.metricDrift[name];
+          st.insertMetric.run(s.id, model.id, name, e.observedAtMs, e.metrics[name], d ? d.pctChange : null, d ? d.degradation : null);
+        }
+        for (const f of e.featureDrift) st.insertFeature.run(s.id, model.id, f.feature, e.observedAtMs, f.method, finite(f.score), finite(f.effectSize), f.drifted ? 1 : 0);
+        const recorded: ReceiptRecordedEvent = { modelId: model.id, ownerId: model.owner_id, receiptId: s.id, seq: c.seq, observedAt: e.observedAt, driftPercentage: e.driftPercentage, driftDetected: e.driftDetected, health: e.health };
+        st.insertEvent.run('receipt.recorded', JSON.stringify(recorded), rooms, receivedAt);
+        if (e.health !== 'healthy') {
+          const drift: DriftDetectedEvent = {
+            modelId: model.id,
+            ownerId: model.owner_id,
+            modelName: model.name,
+            receiptId: s.id,
+            driftPercentage: e.driftPercentage,
+            thresholdPercent: ctx.driftThresholdPercent,
+            severity: e.health,
+            driftedFeatures: e.featureDrift.filter((f) => f.drifted).map((f) => f.feature),
+          };
+          st.insertEvent.run('drift.detected', JSON.stringify(drift), rooms, receivedAt);
+        }
+        if (e.health !== m.health) {
+          const change: ModelHealthEvent = { modelId: model.id, ownerId: model.owner_id, modelName: model.name, previous: m.health, health: e.health, reason: healthReason(c.document) };
+          st.insertEvent.run('model.health', JSON.stringify(change), rooms, receivedAt);
+          m.health = e.health;
+          m.changed = true;
+        }
+        if (e.observedAtMs > m.newestObserved) m.newestObserved = e.observedAtMs;
+        m.count++;
+        m.last = c;
+      }
+    }
+    for (const [id, m] of models) {
+      if (!m.last) continue;
+      st.updateModel.run(m.count, receivedAt, m.newestObserved, m.last.evaluated.driftPercentage, m.health, healthReason(m.last.document), m.changed ? '' : m.health, receivedAt, receivedAt, id);
+    }
+    this.nextOrdinal = ordinal;
   }
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { conflict } from '../../http/errors.js';
 import { encodeCursor, decodeCursor } from '../../http/pagination.js';
-import { getModelFor } from '../models/service.js';
+import { getModelFor, getModelForIngest } from '../models/service.js';
 import { ModelParams } from '../models/schema.js';
 import { driftSummary, metricSeries } from './analysis.js';
 import { proofFor } from './anchors.js';
@@ -34,7 +34,7 @@ export function registerReceiptRoutes(context: AppContext, deps: IngestDeps & { 
       response: z.union([Receipt, z.object({ receipts: z.array(Receipt) })]),
     },
     async ({ actor, params, body }) => {
-      const model = await getModelFor(db.kysely, actor, params.id, 'update');
+      const model = await getModelForIngest(db.kysely, actor, params.id);
       const stored = await ingestReceipts(deps, model, body.receipts, body.batch);
       return body.batch ? { receipts: stored.map(presentReceipt) } : presentReceipt(stored[0]!);
     },

@@ -30,7 +30,7 @@ export function registerMoney(context: AppContext): void {
       await queueAnchorMemo(tx, 'solana', { anchorId: anchor.id, rootHex: anchor.root });
     });
     settlement.anchorAttacher = attachAnchorTransaction;
-    context.outbox.subscribe('settlement-anchors', (event) => (event.kind === 'anchor.created' ? machine.kick() : undefined), { durable: false });
+    context.outbox.subscribe('settlement-anchors', (event) => (event.kind === 'anchor.created' ? machine.kick() : undefined));
   }
 
   registerWalletRoutes(context, settlement);
