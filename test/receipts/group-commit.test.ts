@@ -10,6 +10,7 @@ import { Oracle } from '../../src/modules/receipts/oracle.js';
 import { ReceiptRecorder } from '../../src/modules/receipts/recorder.js';
 import { signIn, type SignedIn } from '../helpers/auth.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../foundation/support.js';
 import { countRows, createModel, expectProblem, verifyChainIndependently } from './support.js';
 
 let server: TestServer;
@@ -64,6 +65,42 @@ describe('group commit', () => {
     const receipts = await chain(m.id);
     expect(receipts).toHaveLength(9);
     verifyChainIndependently(receipts, oracleKey);
+  });
+
+  it('after a failed write, requests placed on the lost receipts fail too and the chain resumes from what was stored', async () => {
+    const { db, config } = server.handle.context;
+    const oracle = Oracle.load(config, db);
+    const recorder = new ReceiptRecorder(db, oracle, { storeCurrentValues: false });
+    const deps = { recorder, profiles: new ProfileCache(db) };
+    const m = await createModel(server, alice);
+    const row = () => db.kysely.selectFrom('models').selectAll().where('id', '=', m.id).executeTakeFirstOrThrow();
+    const receipt = (minute: number) => [{ observedAt: at(minute), metrics: { accuracy: 0.9 } }];
+    try {
+      await ingestReceipts(deps, await row(), receipt(1), false);
+      const model = await row();
+      // The storage refuses seq 2 of this model, as a full disk or an I/O error would refuse a write.
+      db.sqlite.exec(`CREATE TRIGGER refuse_receipts BEFORE INSERT ON receipts WHEN NEW.model_id = '${m.id}' AND NEW.seq = 2 BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END`);
+      // Hold the write lock until every request is placed. A batch of 1,000 fills the first group
+      // (seq 2-1001, refused when written); the two singles form the next group, placed on the
+      // first one's head, which is never stored. Written as they are, they would leave a gap.
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const holder = db.write(() => gate);
+      const batch = Array.from({ length: 1000 }, (_, i) => ({ observedAt: at(2 + i / 1000), metrics: { accuracy: 0.9 } }));
+      const pending = [ingestReceipts(deps, model, batch, true), ingestReceipts(deps, model, receipt(3), false), ingestReceipts(deps, model, receipt(4), false)];
+      await waitFor(() => (recorder as unknown as { queue: unknown[] }).queue.length === 0, 'both groups placed');
+      release();
+      await holder;
+      const results = await Promise.allSettled(pending);
+      db.sqlite.exec('DROP TRIGGER refuse_receipts');
+      for (const r of results) expect(r).toMatchObject({ status: 'rejected', reason: { message: expect.stringContaining('simulated write failure') } });
+      expect(countRows(server, 'receipts', 'model_id = ?', m.id)).toBe(1);
+      const [next] = await ingestReceipts(deps, await row(), receipt(5), false);
+      expect(next).toMatchObject({ seq: 2 });
+      verifyChainIndependently(await chain(m.id), oracleKey);
+    } finally {
+      await oracle.close();
+    }
   });
 
   it('fails the waiting requests of a model archived meanwhile, writes the others, and resumes the chain', async () => {
