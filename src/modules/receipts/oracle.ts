@@ -49,9 +49,9 @@ const SIGNING_THREADS = Math.min(4, Math.max(1, availableParallelism() - 1));
 
 export class Oracle {
   readonly publicKey: Buffer;
-  private pool: Ed25519SigningPool | null = null;
   readonly publicKeyBase58: string;
   readonly publicKeyObject: KeyObject;
+  private pool: Ed25519SigningPool | null = null;
 
   private constructor(private readonly keypair: SolanaKeypair) {
     this.publicKey = Buffer.from(keypair.publicKey);
