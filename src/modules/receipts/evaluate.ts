@@ -46,9 +46,8 @@ export interface FeatureDriftResult {
   unseenShare: number;
 }
 
-/** A receipt with its results, before it takes a place in the chain. */
-export interface EvaluatedReceipt {
-  observedAtMs: number;
+/** What a receipt reports and what was computed from it: in the evaluated receipt and in its hashed document. */
+interface ReceiptContent {
   observedAt: string;
   windowStart: string | null;
   windowEnd: string | null;
@@ -60,28 +59,22 @@ export interface EvaluatedReceipt {
   driftPercentage: number | null;
   driftDetected: boolean;
   health: Health;
+}
+
+/** A receipt with its results, before it takes a place in the chain. */
+export interface EvaluatedReceipt extends ReceiptContent {
+  observedAtMs: number;
   currentValues: Columns | null;
 }
 
 /** The hashed document: the receipt's content and computed results, nothing the server may change later. */
-export interface ReceiptDocument {
+export interface ReceiptDocument extends ReceiptContent {
   version: 1;
   modelId: string;
   seq: number;
   prevHash: string;
-  observedAt: string;
-  windowStart: string | null;
-  windowEnd: string | null;
-  metrics: Record<string, number>;
-  metadata: Record<string, unknown> | null;
   primaryMetric: string;
   driftThresholdPercent: number;
-  metricDrift: Record<string, MetricDriftResult>;
-  featureDrift: FeatureDriftResult[];
-  datasetDrift: { share: number; threshold: number; drifted: boolean } | null;
-  driftPercentage: number | null;
-  driftDetected: boolean;
-  health: Health;
 }
 
 const iso = (s: string | undefined): string | null => (s === undefined ? null : new Date(Date.parse(s)).toISOString());
