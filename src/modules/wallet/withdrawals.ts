@@ -5,6 +5,7 @@
  * mode). Confirmation moves the hold out to external:withdrawals (and the fee to platform:fees);
  * failure returns it to the user's available balance.
  */
+import type { Updateable } from 'kysely';
 import type { Config } from '../../config/schema.js';
 import type { Tx } from '../../db/connection.js';
 import type { DB } from '../../db/schema.js';
@@ -103,17 +104,22 @@ export async function requestWithdrawal(tx: Tx, actor: UserActor, input: Withdra
   return { row, created: true };
 }
 
-/** Confirms a withdrawal: the hold leaves to external:withdrawals, the fee to platform:fees. No-op when already final. */
-export async function confirmWithdrawal(tx: Tx, id: string, change: { signature?: string; reference?: string }): Promise<WithdrawalRow | null> {
+/** Moves a pending or sent withdrawal to a final state; null when it was already final (nothing changed). */
+async function finish(tx: Tx, id: string, change: Updateable<DB['withdrawals']> & { status: 'confirmed' | 'failed' }): Promise<WithdrawalRow | null> {
   const now = Date.now();
   const res = await tx
     .updateTable('withdrawals')
-    .set({ status: 'confirmed', signature: change.signature ?? null, reference: change.reference ?? null, updated_at: now, completed_at: now })
+    .set({ ...change, updated_at: now, completed_at: now })
     .where('id', '=', id)
     .where('status', 'in', ['pending', 'sent'])
     .executeTakeFirst();
-  if (Number(res.numUpdatedRows) !== 1) return null;
-  const row = await getWithdrawalRow(tx, id);
+  return Number(res.numUpdatedRows) === 1 ? getWithdrawalRow(tx, id) : null;
+}
+
+/** Confirms a withdrawal: the hold leaves to external:withdrawals, the fee to platform:fees. No-op when already final. */
+export async function confirmWithdrawal(tx: Tx, id: string, change: { signature?: string; reference?: string }): Promise<WithdrawalRow | null> {
+  const row = await finish(tx, id, { status: 'confirmed', signature: change.signature ?? null, reference: change.reference ?? null });
+  if (!row) return null;
   await postTransaction(tx, {
     type: 'withdrawal',
     entries: [
@@ -131,15 +137,8 @@ export async function confirmWithdrawal(tx: Tx, id: string, change: { signature?
 
 /** Fails a withdrawal and returns amount + fee to the user. No-op when already final. */
 export async function failWithdrawal(tx: Tx, id: string, reason: string): Promise<WithdrawalRow | null> {
-  const now = Date.now();
-  const res = await tx
-    .updateTable('withdrawals')
-    .set({ status: 'failed', failure_reason: reason.slice(0, 500), updated_at: now, completed_at: now })
-    .where('id', '=', id)
-    .where('status', 'in', ['pending', 'sent'])
-    .executeTakeFirst();
-  if (Number(res.numUpdatedRows) !== 1) return null;
-  const row = await getWithdrawalRow(tx, id);
+  const row = await finish(tx, id, { status: 'failed', failure_reason: reason.slice(0, 500) });
+  if (!row) return null;
   const hold = row.amount_micros + row.fee_micros;
   await postTransaction(tx, {
     type: 'refund',
