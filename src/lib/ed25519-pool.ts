@@ -5,25 +5,26 @@
  * round trip instead of one libuv job per signature.
  *
  * The worker is started from source text (`eval`), because the single executable has no file to
- * start it from; so it uses builtins only and carries its own base58 encoder, which the tests
- * check against the bs58 package. Workers are unref'd, started on first use and restarted if one
+ * start it from; so it uses builtins only and carries its own base58 encoder (base58 below, which
+ * the tests check against the bs58 package). Workers are unref'd, started on first use and restarted if one
  * dies (its pending batches are rejected).
  */
 import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { sign } = require('node:crypto');
-const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-function base58(bytes) {
+/**
+ * Base58 (Bitcoin alphabet, as Solana and the bs58 package write it). The worker runs this very
+ * function from its source text, so it must stay self-contained: no outer names, no closures.
+ */
+export function base58(bytes: Uint8Array): string {
+  const alphabet = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
   let zeros = 0;
   while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
-  const digits = [];
+  const digits: number[] = [];
   for (let i = zeros; i < bytes.length; i++) {
-    let carry = bytes[i];
+    let carry = bytes[i]!;
     for (let j = 0; j < digits.length; j++) {
-      carry += digits[j] << 8;
+      carry += digits[j]! << 8;
       digits[j] = carry % 58;
       carry = (carry / 58) | 0;
     }
@@ -33,17 +34,21 @@ function base58(bytes) {
     }
   }
   let out = '1'.repeat(zeros);
-  for (let k = digits.length - 1; k >= 0; k--) out += ALPHABET[digits[k]];
+  for (let k = digits.length - 1; k >= 0; k--) out += alphabet[digits[k]!];
   return out;
 }
-parentPort.on('message', ({ id, data, lengths, base58Only }) => {
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { sign } = require('node:crypto');
+const base58 = ${base58.toString()};
+parentPort.on('message', ({ id, data, lengths }) => {
   try {
     const signatures = [];
     let at = 0;
     for (const length of lengths) {
-      const m = data.subarray(at, at + length);
+      signatures.push(base58(sign(null, data.subarray(at, at + length), workerData.key)));
       at += length;
-      signatures.push(base58(base58Only ? m : sign(null, m, workerData.key)));
     }
     parentPort.postMessage({ id, signatures });
   } catch (err) {
@@ -86,13 +91,13 @@ class SigningWorker {
     this.worker.on('exit', (code) => fail(new Error(`ed25519 signing worker exited (code ${code})`)));
   }
 
-  run(messages: Uint8Array[], base58Only = false): Promise<string[]> {
+  run(messages: Uint8Array[]): Promise<string[]> {
     if (this.dead) return Promise.reject(new Error('ed25519 signing worker is not running'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.jobs.set(id, { resolve, reject });
       // One contiguous buffer: cloning a small Buffer would copy the whole pool slab it views.
-      this.worker.postMessage({ id, data: Buffer.concat(messages), lengths: messages.map((m) => m.length), base58Only });
+      this.worker.postMessage({ id, data: Buffer.concat(messages), lengths: messages.map((m) => m.length) });
     });
   }
 
@@ -120,11 +125,6 @@ export class Ed25519SigningPool {
     const size = Math.ceil(messages.length / workers.length);
     const parts = await Promise.all(workers.map((w, i) => w.run(messages.slice(i * size, (i + 1) * size))));
     return parts.flat();
-  }
-
-  /** The worker's base58 encoder alone (what the tests compare with the bs58 package). */
-  encodeBase58(values: Uint8Array[]): Promise<string[]> {
-    return this.live()[0]!.run(values, true);
   }
 
   async close(): Promise<void> {
