@@ -90,10 +90,12 @@ interface Chained {
 interface Placed {
   pending: Pending;
   chained: Chained[];
-  stored: StoredReceipt[];
   /** The model's head generation when this request was placed (see invalidate). */
   generation: number;
 }
+
+/** A placed request with its signed receipts, as it goes into the transaction. */
+type Written = Placed & { stored: StoredReceipt[] };
 
 export class ReceiptRecorder {
   private readonly heads = new Map<string, ChainHead>();
@@ -221,7 +223,7 @@ export class ReceiptRecorder {
         const id = pending.model.id;
         const { chained, next } = this.place(pending, await this.head(id));
         this.heads.set(id, next);
-        placed.push({ pending, chained, stored: [], generation: this.generations.get(id) ?? 0 });
+        placed.push({ pending, chained, generation: this.generations.get(id) ?? 0 });
       } catch (err) {
         pending.reject(err);
       }
@@ -233,12 +235,13 @@ export class ReceiptRecorder {
   private async writeGroup(group: Placed[], signatures: string[]): Promise<void> {
     const receivedAt = Date.now();
     let k = 0;
-    const live: Placed[] = [];
+    const live: Written[] = [];
     for (const p of group) {
-      const stored = p.chained.map((c): StoredReceipt => ({ id: newId('rcp', receivedAt), seq: c.seq, hash: c.hash, prevHash: c.prevHash, signature: signatures[k++]!, receivedAt, document: c.document }));
+      const first = k;
+      k += p.chained.length;
       // Placed on a head an earlier group failed to write: its links point at nothing.
       if (p.generation !== (this.generations.get(p.pending.model.id) ?? 0)) p.pending.reject(this.failures.get(p.pending.model.id));
-      else live.push({ ...p, stored });
+      else live.push({ ...p, stored: p.chained.map((c, i): StoredReceipt => ({ id: newId('rcp', receivedAt), seq: c.seq, hash: c.hash, prevHash: c.prevHash, signature: signatures[first + i]!, receivedAt, document: c.document })) });
     }
     if (!live.length) return;
     const refused = new Map<string, Error>();
@@ -306,7 +309,7 @@ export class ReceiptRecorder {
    * The group's inserts, inside its transaction. A model deleted or archived since its requests
    * were queued is refused (recorded in `refused`) and none of its receipts are written.
    */
-  private insertGroup(placed: Placed[], refused: Map<string, Error>, receivedAt: number): void {
+  private insertGroup(placed: Written[], refused: Map<string, Error>, receivedAt: number): void {
     const st = this.statements();
     const models = new Map<string, { health: ModelHealth; changed: boolean; count: number; newestObserved: number; last: Chained | null }>();
     for (const { pending } of placed) {
