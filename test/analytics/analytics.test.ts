@@ -35,6 +35,15 @@ describe('analytics', () => {
     expect(report.body.top).toContainEqual({ name: 'deposit.credited', source: 'server', count: 1 });
     expect(report.body.top).toContainEqual({ name: 'notification.created', source: 'server', count: 1 });
 
+    // Server events are counted per day, kind and user: a user seen only through them counts too,
+    // once, however many events they have.
+    await emitEvent(server, 'deposit.credited', { userId: admin.user.id, depositId: 'd2', amountMicros: 1, signature: 's2' }, []);
+    await emitEvent(server, 'deposit.credited', { userId: admin.user.id, depositId: 'd3', amountMicros: 1, signature: 's3' }, []);
+    const later = await server.api('GET', `/api/v1/admin/analytics?from=${today()}&to=${today()}`, { token: admin.accessToken });
+    expect(later.body.days[0]).toMatchObject({ clientEvents: 4, users: 2 });
+    expect(later.body.days[0].serverEvents - report.body.days[0].serverEvents).toBeGreaterThanOrEqual(2);
+    expect(later.body.top).toContainEqual({ name: 'deposit.credited', source: 'server', count: 3 });
+
     const week = await server.api('GET', '/api/v1/admin/analytics', { token: admin.accessToken });
     expect(week.body.days).toHaveLength(30);
     expect(week.body.days.at(-1).date).toBe(today());
